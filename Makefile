@@ -1,0 +1,35 @@
+# Two entry points for people: `make demo` and `make test`. Everything else is plumbing.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint venv lock clean
+
+# The venv is rebuilt when the pins change; the stamp makes a second `make` instant.
+$(STAMP): setup.py constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[all]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m etl.demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Regenerates the full pin set from setup.py's direct pins.
+lock:
+	rm -rf /tmp/credit-etl-lock && $(PYTHON) -m venv /tmp/credit-etl-lock
+	/tmp/credit-etl-lock/bin/pip install --quiet -e ".[all]"
+	/tmp/credit-etl-lock/bin/pip freeze --exclude-editable > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
