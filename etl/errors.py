@@ -7,6 +7,8 @@ is a bug and keeps its traceback.
     CreditEtlError
     ├── CatalogError        the catalog is invalid (carries every problem found)
     ├── CalendarError       a date outside what the working-day calendar knows
+    ├── DeliveryRejected    a delivery rejected whole (reason code + Chinese message for the clerk)
+    ├── WarehouseError      the warehouse cannot be reached or refused an operation
     └── UsageError          a command-line argument that cannot be honoured
 """
 
@@ -33,3 +35,19 @@ class CatalogError(CreditEtlError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class DeliveryRejected(CreditEtlError):
+    """A delivery that cannot be processed at all; ``message`` is Chinese, for the department clerk.
+
+    ``reason`` is a stable UPPER_SNAKE code recorded in the ledger, e.g. ``MISSING_COLUMNS``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        self.message = message
+        super().__init__(f"{reason}: {message}")
+
+
+class WarehouseError(CreditEtlError):
+    """The warehouse cannot be reached, or refused an operation; wraps the driver's error."""
