@@ -1,0 +1,201 @@
+"""Feedback files for the department clerk: which rows were not loaded, why, and how to fix them.
+
+Each processed delivery gets one workbook (XLSX) and one CSV (UTF-8 with BOM, so Excel opens it
+correctly) under ``feedback/<department>/<dataset>/`` in the storage root, and a copy goes back to
+the department's landing-zone outbox. Everything a clerk reads is Chinese; row numbers are as the
+clerk sees them in the delivered file.
+
+Cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) are written with a
+leading apostrophe, so a hostile value from a delivery can never become a formula in a spreadsheet.
+
+>>> neutralise("=HYPERLINK(\\"http://x\\")")
+'\\'=HYPERLINK("http://x")'
+>>> neutralise("-0.5"), neutralise("正常文本")
+("'-0.5", '正常文本')
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from etl.storage import Storage
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+HEADER = ("行号", "列名", "原值", "问题", "修改建议", "处理结果")
+
+# Advice by the family of a rule; the rule's own message says what is wrong.
+ADVICE_BY_RULE_PREFIX: tuple[tuple[str, str], ...] = (
+    ("USCC", "请对照营业执照或登记证书核对统一社会信用代码后重新报送"),
+    ("ORGCODE", "请对照组织机构代码证核对后重新报送"),
+    ("REGNO", "请对照营业执照核对 15 位工商注册号后重新报送"),
+    ("IDCARD", "请对照居民身份证核对证件号码后重新报送"),
+    ("SCIENTIFIC_NOTATION", "请将该列设置为文本格式后重新录入代码，不要使用科学计数法"),
+    ("REQUIRED", "请补充该项后重新报送该行"),
+    ("DUPLICATE", "请删除重复行，或核对决定书文号是否填写有误"),
+    ("NOT_A_DATE", "请按 2026-10-08 格式填写日期"),
+    ("NOT_A_NUMBER", "请填写阿拉伯数字，金额以万元为单位，例如 0.2"),
+    ("ALLOWED", "请从允许值中选择填写"),
+    ("MAX_LENGTH", "请精简内容，不超过规定长度"),
+    ("ONE_OF", "请至少填写一项主体代码"),
+    ("COMPARE", "请核对两个日期的先后顺序"),
+    ("RAGGED_ROW", "请检查该行是否多出或缺少分隔符（逗号），或含有未成对的引号"),
+)
+DEFAULT_ADVICE = "请按问题说明修改后重新报送该行"
+
+
+def neutralise(value: str | None) -> str:
+    """Makes a cell value safe to open in a spreadsheet (no formula can start)."""
+    if value is None:
+        return ""
+    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def advice_for(rule: str) -> str:
+    """The 修改建议 for a rule id.
+
+    >>> advice_for("USCC_BAD_CHECK")
+    '请对照营业执照或登记证书核对统一社会信用代码后重新报送'
+    """
+    upper = rule.upper()
+    for prefix, advice in ADVICE_BY_RULE_PREFIX:
+        if upper.startswith(prefix) or f"_{prefix}" in upper:
+            return advice
+    return DEFAULT_ADVICE
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One problem on one row (or on the whole file, ``row`` None)."""
+
+    row: int | None
+    column: str
+    value: str | None
+    problem: str
+    rule: str
+    rejected: bool = True
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    department_name: str
+    dataset_title: str
+    file_name: str
+    received_at: dt.datetime
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    status_text: str
+
+
+@dataclass(frozen=True)
+class FeedbackFiles:
+    xlsx_key: str
+    csv_key: str
+
+
+def items_from_reasons(
+    rows: Iterable[Mapping[str, object]], titles: Mapping[str, str], rejected: bool = True
+) -> list[FeedbackItem]:
+    """Reason records (row, field, rule, value, message) → items with Chinese column titles."""
+    return [
+        FeedbackItem(
+            row=int(r["row"]) if r.get("row") is not None else None,  # type: ignore[arg-type]
+            column=titles.get(str(r.get("field") or ""), str(r.get("field") or "整个文件")),
+            value=None if r.get("value") is None else str(r["value"]),
+            problem=str(r["message"]),
+            rule=str(r["rule"]),
+            rejected=rejected,
+        )
+        for r in rows
+    ]
+
+
+def _table_rows(items: Iterable[FeedbackItem]) -> Iterable[tuple[str, ...]]:
+    ordered = sorted(items, key=lambda i: (i.row is not None, i.row or 0, not i.rejected, i.column))
+    for item in ordered:
+        yield (
+            "整个文件" if item.row is None else str(item.row),
+            neutralise(item.column),
+            neutralise(item.value),
+            neutralise(item.problem),
+            advice_for(item.rule),
+            "该行未入库" if item.rejected else "已自动更正并入库",
+        )
+
+
+def _summary_rows(summary: FeedbackSummary) -> list[tuple[str, str]]:
+    return [
+        ("报送单位", summary.department_name),
+        ("数据集", summary.dataset_title),
+        ("文件名", neutralise(summary.file_name)),
+        ("接收时间", summary.received_at.strftime("%Y-%m-%d %H:%M")),
+        ("读取行数", str(summary.rows_read)),
+        ("入库行数", str(summary.rows_loaded)),
+        ("退回行数", str(summary.rows_rejected)),
+        ("处理结果", summary.status_text),
+    ]
+
+
+def write_feedback(
+    storage: Storage, key_prefix: str, summary: FeedbackSummary, items: list[FeedbackItem]
+) -> FeedbackFiles:
+    """Writes ``<prefix>.xlsx`` and ``<prefix>.csv``; returns their storage keys."""
+    xlsx_key, csv_key = f"{key_prefix}.xlsx", f"{key_prefix}.csv"
+    with storage.open_write(xlsx_key) as out:
+        out.write(_xlsx_bytes(summary, items))
+    with storage.open_write(csv_key) as out:
+        out.write(_csv_bytes(summary, items))
+    return FeedbackFiles(xlsx_key=xlsx_key, csv_key=csv_key)
+
+
+def _csv_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(_table_rows(items))
+    if not items:
+        writer.writerow(("", "", "", f"本次报送全部通过校验：{summary.status_text}", "", ""))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "credit-etl"
+    # The workbook is dated by the delivery it answers, not by when it was written.
+    workbook.properties.created = workbook.properties.modified = summary.received_at.replace(tzinfo=None)
+    bold = Font(bold=True)
+
+    def text_cells(sheet, values: Iterable[str], font: Font | None = None) -> list:  # type: ignore[no-untyped-def]
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # never a formula, whatever the text
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        return cells
+
+    problems = workbook.create_sheet("问题清单")
+    problems.append(text_cells(problems, [f"{summary.dataset_title}报送反馈：{summary.file_name}"], bold))
+    problems.append(text_cells(problems, HEADER, bold))
+    for row in _table_rows(items):
+        problems.append(text_cells(problems, row))
+    if not items:
+        problems.append(text_cells(problems, ["", "", "", "本次报送全部通过校验"]))
+
+    overview = workbook.create_sheet("报送概况")
+    for label, value in _summary_rows(summary):
+        overview.append(text_cells(overview, [label, value]))
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

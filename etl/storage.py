@@ -1,0 +1,118 @@
+"""The storage root: raw deliveries by sha256, staging files, feedback files.
+
+Tasks share nothing through one worker's local disk: every file a later task needs lives here. The
+root is a local path by default and any URI ``pyarrow.fs`` understands (``s3://bucket/prefix``,
+``gs://…``) when the platform runs on several machines, so the same code runs on Celery or Kubernetes
+workers.
+
+Layout::
+
+    raw/<sha256[:2]>/<sha256>            the delivery exactly as received (never modified)
+    raw/<sha256[:2]>/<sha256>.json       manifest: original name, dataset, department, source, received
+    staging/<delivery id>/…              accepted/rejected Parquet between validation and load
+    feedback/<department>/<dataset>/…    feedback workbooks and CSV for the department
+
+>>> import tempfile
+>>> store = Storage(tempfile.mkdtemp())
+>>> store.join("raw", "ab", "abc")
+'raw/ab/abc'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Storage:
+    """A thin layer over ``pyarrow.fs`` so local paths and object storage behave alike."""
+
+    def __init__(self, root: str | Path) -> None:
+        from pyarrow import fs
+
+        self.uri = str(root)
+        self.fs, self.base = fs.FileSystem.from_uri(
+            str(Path(root).resolve()) if "://" not in str(root) else str(root)
+        )
+        self.fs.create_dir(self.base, recursive=True)
+
+    @staticmethod
+    def join(*parts: str) -> str:
+        return "/".join(p.strip("/") for p in parts if p)
+
+    def _full(self, key: str) -> str:
+        return f"{self.base.rstrip('/')}/{key}"
+
+    def local_path(self, key: str) -> Path | None:
+        """The key's path on this machine's disk, when the root is local (fast paths use it)."""
+        from pyarrow import fs
+
+        return Path(self._full(key)) if isinstance(self.fs, fs.LocalFileSystem) else None
+
+    def exists(self, key: str) -> bool:
+        from pyarrow import fs
+
+        return self.fs.get_file_info(self._full(key)).type != fs.FileType.NotFound
+
+    @contextmanager
+    def open_write(self, key: str) -> Iterator[IO[bytes]]:
+        """Writes to a temporary key and renames, so readers never see a half-written file."""
+        full = self._full(key)
+        parent = full.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        tmp = f"{full}.part"
+        with self.fs.open_output_stream(tmp) as out:
+            yield out
+        self.fs.move(tmp, full)
+
+    def open_read(self, key: str) -> IO[bytes]:
+        return self.fs.open_input_stream(self._full(key))
+
+    def put_file(self, source: Path, key: str) -> None:
+        with source.open("rb") as src, self.open_write(key) as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+
+    def put_json(self, key: str, payload: dict[str, Any]) -> None:
+        with self.open_write(key) as dst:
+            dst.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+
+    def read_json(self, key: str) -> dict[str, Any]:
+        with self.open_read(key) as src:
+            return json.loads(src.read().decode("utf-8"))
+
+    def delete_dir(self, key: str) -> None:
+        from pyarrow import fs
+
+        full = self._full(key)
+        if self.fs.get_file_info(full).type != fs.FileType.NotFound:
+            self.fs.delete_dir(full)
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys of the files under ``prefix``, sorted."""
+        from pyarrow import fs
+
+        selector = fs.FileSelector(self._full(prefix), recursive=True, allow_not_found=True)
+        base = self.base.rstrip("/") + "/"
+        return sorted(
+            info.path.removeprefix(base) for info in self.fs.get_file_info(selector)
+            if info.type == fs.FileType.File
+        )
+
+    @staticmethod
+    def raw_key(sha256: str) -> str:
+        return f"raw/{sha256[:2]}/{sha256}"
