@@ -1,0 +1,191 @@
+"""Unified social credit code (统一社会信用代码, GB 32100-2015).
+
+Eighteen characters from the alphabet ``0123456789ABCDEFGHJKLMNPQRTUWXY`` (no I, O, S, V, Z):
+
+- position 1, the registration authority (``9`` market regulation, ``1`` establishment offices,
+  ``5`` civil affairs, ``N`` agriculture, ``A`` the Central Military Commission, ``Y`` others …) and
+  position 2, the type of organisation, which is only meaningful in the pairs of ``AUTHORITY_TYPES``;
+- positions 3-8, the division code of the registering authority (``etl.codes.divisions``);
+- positions 9-17, the subject's organisation code (GB 11714, ``etl.codes.orgcode``), with its own
+  check character at position 17;
+- position 18, the check character: the values of positions 1-17 weighted by 3^i mod 31, summed,
+  and ``31 - sum mod 31`` read back through the alphabet.
+
+Unlike python-stdnum this accepts the authorities ``N``, ``A`` and ``Y`` (stdnum wants positions
+1-8 to be digits), and it also checks the authority/type pair and the embedded organisation code,
+so it rejects some codes that stdnum accepts: codes no registration authority could have issued.
+
+A self-employed business (个体工商户) without a code yet is registered under the placeholder
+``00000000000000000X``, which is only acceptable beside a valid business registration number
+(``etl.codes.regno``) on the same record.
+
+>>> validate('91110000600037341L')
+'91110000600037341L'
+>>> validate(' ９１１１００００６０００３７３４１ｌ ')
+'91110000600037341L'
+>>> validate('N2450200MA5KXY12XT')
+'N2450200MA5KXY12XT'
+>>> validate('N2450200MA5KXY12X')
+Traceback (most recent call last):
+    ...
+InvalidLength: 统一社会信用代码应为18位，实际为17位…
+>>> validate('91110000600037341N')
+Traceback (most recent call last):
+    ...
+InvalidChecksum: 统一社会信用代码校验位错误，应为 L（若证照上最后一位不是 L，…）
+>>> validate('94110000600037341L')
+Traceback (most recent call last):
+    ...
+InvalidComponent: 统一社会信用代码前两位“94”不是有效的登记管理部门码和机构类别码组合…
+>>> validate('9.11100006E+17')
+Traceback (most recent call last):
+    ...
+DamagedCode: 代码被表格软件显示成了科学计数法…
+>>> validate(PLACEHOLDER)
+Traceback (most recent call last):
+    ...
+InvalidComponent: 统一社会信用代码填的是占位码…
+>>> validate(PLACEHOLDER, regno='450200000012340')
+'00000000000000000X'
+>>> calc_check_char('91110000600037341')
+'L'
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from etl.codes import divisions, orgcode, reasons, regno
+from etl.codes._matrix import DIGIT_VALUES, Findings, char_table, first_bad, value_table
+from etl.codes.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from etl.codes.normalise import first_bad_char, normalise, reject_damage
+from etl.codes.weighted import weighted_sum, weighted_sums
+
+LENGTH = 18
+ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
+PLACEHOLDER: Final = "00000000000000000X"
+
+# GB 32100-2015 table 1: registration authority → the organisation types it may register.
+AUTHORITY_TYPES: Final[dict[str, str]] = {
+    "1": "1239",  # 机构编制: 机关, 事业单位, 群众团体, 其他
+    "2": "19",  # 外交
+    "3": "123459",  # 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
+    "4": "19",  # 文化
+    "5": "1239",  # 民政: 社会团体, 民办非企业单位, 基金会, 其他
+    "6": "129",  # 旅游
+    "7": "129",  # 宗教
+    "8": "19",  # 工会
+    "9": "123",  # 工商/市场监管: 企业, 个体工商户, 农民专业合作社
+    "A": "19",  # 中央军委改革和编制办公室
+    "N": "1239",  # 农业: 农村集体经济组织 and others
+    "Y": "1",  # 其他
+}
+ALLOWED = (ALPHABET,) * LENGTH
+# Message fields cut from the normalised code: name → (start, stop).
+MESSAGE_SLICES = {"pair": (0, 2), "division": (2, 8)}
+
+_VALUES = value_table(ALPHABET)
+_CHECK_BYTES = char_table(ALPHABET)
+_PLACEHOLDER_BYTES = np.frombuffer(PLACEHOLDER.encode("ascii"), dtype=np.uint8)
+
+
+def _pair_table() -> np.ndarray:
+    table = np.zeros((len(ALPHABET), len(ALPHABET)), dtype=bool)
+    for authority, types in AUTHORITY_TYPES.items():
+        for kind in types:
+            table[ALPHABET.index(authority), ALPHABET.index(kind)] = True
+    return table
+
+
+_PAIRS = _pair_table()
+
+
+def compact(value: str) -> str:
+    """Normalise ``value`` (full-width, case, blanks, hyphens); no check is made."""
+    return normalise(value)
+
+
+def calc_check_char(body: str) -> str:
+    """The check character (position 18) of the first seventeen characters."""
+    if len(body) != LENGTH - 1:
+        raise ValueError(f"a USCC body has 17 characters, not {len(body)}")
+    return ALPHABET[-weighted_sum((ALPHABET.index(c) for c in body), WEIGHTS, 31) % 31]
+
+
+def validate(value: str, *, regno: str | None = None) -> str:
+    """Check a USCC; the placeholder passes only beside a valid registration number ``regno``.
+
+    Checks, in order: length, alphabet, authority/type pair, division, the check character at
+    position 18, then the embedded organisation code's check character at position 17.
+    """
+    code = compact(value)
+    if code == PLACEHOLDER:
+        return _validate_placeholder(code, regno)
+    with reject_damage(code):
+        if len(code) != LENGTH:
+            raise InvalidLength(reasons.USCC_BAD_LENGTH, length=len(code))
+        bad = first_bad_char(code, ALLOWED)
+        if bad is not None:
+            raise InvalidFormat(reasons.USCC_BAD_CHAR, pos=bad + 1, char=code[bad])
+        if code[1] not in AUTHORITY_TYPES.get(code[0], ""):
+            raise InvalidComponent(reasons.USCC_BAD_AUTHORITY_TYPE, pair=code[:2])
+        if not divisions.is_plausible(code[2:8], divisions.REGISTRATION):
+            raise InvalidComponent(reasons.USCC_BAD_DIVISION, division=code[2:8])
+        expected = calc_check_char(code[:17])
+        if code[17] != expected:
+            raise InvalidChecksum(reasons.USCC_BAD_CHECK, expected=expected)
+        # Checked after the final check character: with a typo anywhere in 9-17 both fail, and
+        # the final one is the message clerks know; this one alone means a fabricated code.
+        expected = orgcode.calc_check_char(code[8:16])
+        if code[16] != expected:
+            raise InvalidChecksum(reasons.USCC_BAD_ORGCODE_CHECK, expected=expected)
+    return code
+
+
+def _validate_placeholder(code: str, registration_number: str | None) -> str:
+    if registration_number is None or not regno.is_valid(registration_number):
+        raise InvalidComponent(reasons.USCC_PLACEHOLDER_WITHOUT_REGNO)
+    return code
+
+
+def is_valid(value: str, *, regno: str | None = None) -> bool:
+    """Tell whether ``value`` is a valid USCC (see ``validate``); never raises."""
+    try:
+        return bool(validate(value, regno=regno))
+    except ValueError:
+        return False
+
+
+def calc_check_bytes(m: np.ndarray) -> np.ndarray:
+    """``calc_check_char`` over the first 17 columns of a byte matrix, as bytes."""
+    # A byte outside the alphabet maps to 255 and spoils its row's sum; that row fails the
+    # alphabet check first, so the garbage is never reported.
+    return _CHECK_BYTES[-weighted_sums(_VALUES[m[:, :17]], WEIGHTS, 31) % 31]
+
+
+def validate_matrix(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray | None = None) -> Findings:
+    """``validate`` over a byte matrix of normalised codes (see etl.codes._matrix).
+
+    ``regno_valid`` tells per row whether the record carries a valid registration number.
+    """
+    findings = Findings.empty(len(length))
+    placeholder = (length == LENGTH) & (m[:, :LENGTH] == _PLACEHOLDER_BYTES).all(axis=1)
+    has_regno = np.zeros(len(length), dtype=bool) if regno_valid is None else regno_valid
+    findings.fail(placeholder & ~has_regno, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO)
+    findings.accept(placeholder)
+    findings.fail(length != LENGTH, reasons.USCC_BAD_LENGTH)
+    bad, pos = first_bad(m, ALLOWED)
+    findings.fail(bad, reasons.USCC_BAD_CHAR, pos=pos)
+    values = _VALUES[m[:, :LENGTH]]
+    pair_ok = _PAIRS[np.minimum(values[:, 0], 30), np.minimum(values[:, 1], 30)]
+    findings.fail(~pair_ok, reasons.USCC_BAD_AUTHORITY_TYPE)
+    division_ok = divisions.plausible_matrix(DIGIT_VALUES[m[:, 2:8]], divisions.REGISTRATION)
+    findings.fail(~division_ok, reasons.USCC_BAD_DIVISION)
+    expected = calc_check_bytes(m)
+    findings.fail(m[:, 17] != expected, reasons.USCC_BAD_CHECK, expected=expected)
+    expected = orgcode.calc_check_bytes(m[:, 8:16])
+    findings.fail(m[:, 16] != expected, reasons.USCC_BAD_ORGCODE_CHECK, expected=expected)
+    return findings
