@@ -17,6 +17,7 @@ from etl.errors import CreditEtlError
 # Order is the order of `credit-etl --help`.
 COMMAND_MODULES = [
     "etl.cli.catalog_cmd",
+    "etl.cli.calendar_cmd",
     "etl.cli.codes_cmd",
     "etl.cli.demo_data_cmd",
 ]
