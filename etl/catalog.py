@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -147,8 +147,11 @@ class CatalogField(_Strict):
 
     @property
     def headers(self) -> tuple[str, ...]:
-        """Every header this field is recognised by: title, national code, aliases."""
-        return (self.title, *((self.code,) if self.code else ()), *self.aliases)
+        """Every header this field is recognised by: title, national code, aliases, canonical name.
+
+        The canonical name comes last: database views and re-exports of our own data use it.
+        """
+        return (self.title, *((self.code,) if self.code else ()), *self.aliases, self.name)
 
     @property
     def is_code(self) -> bool:
@@ -545,8 +548,8 @@ def load_catalog(root: Path | str = DEFAULT_CATALOG_DIR) -> Catalog:
     datasets = _load_datasets(root / "datasets", fieldsets, problems)
     for path, dataset in datasets:
         _check_dataset(path, dataset, departments, problems)
-    _check_unique_ids([(p, d.id) for p, d in datasets], "dataset", problems)
-    _check_unique_ids([(root / "datasets" / p.name, d.table) for p, d in datasets], "table", problems)
+    _check_unique_ids([(p, d.id, d.id) for p, d in datasets], "dataset id", problems)
+    _check_unique_ids([(p, d.id, d.table) for p, d in datasets], "table", problems)
 
     if problems.items:
         raise CatalogError(problems.items)
@@ -634,11 +637,13 @@ def _load_datasets(
     return datasets
 
 
-def _check_unique_ids(items: list[tuple[Path, str]], what: str, problems: _Problems) -> None:
-    counts = Counter(value for _, value in items)
-    for path, value in items:
+def _check_unique_ids(items: list[tuple[Path, str, str]], what: str, problems: _Problems) -> None:
+    """``items`` are (file, dataset id, value): each file sharing a value with another is named."""
+    counts = Counter(value for _, _, value in items)
+    for path, dataset_id, value in items:
         if counts[value] > 1:
-            problems.add(path, f"duplicate {what} '{value}' (used by {counts[value]} datasets)")
+            message = f"duplicate {what} '{value}' (used by {counts[value]} datasets)"
+            problems.add(path, message, dataset=dataset_id)
 
 
 def _check_dataset(
@@ -649,8 +654,19 @@ def _check_dataset(
     def add(message: str, field: str | None = None) -> None:
         problems.add(path, message, dataset=dataset.id, field=field)
 
-    names = Counter(dataset.field_names)
-    for name, count in names.items():
+    _check_fields(dataset, add)
+    _check_sources(dataset, departments, add)
+    _check_references(dataset, add)
+    _check_conditions(dataset, add)
+    _check_rule_types(dataset, add)
+    _check_category_needs(dataset, add)
+
+
+_Add = Callable[..., None]
+
+
+def _check_fields(dataset: Dataset, add: _Add) -> None:
+    for name, count in Counter(dataset.field_names).items():
         if count > 1:
             add("field name appears more than once", field=name)
     headers = Counter(h for f in dataset.fields for h in set(f.headers))
@@ -659,10 +675,8 @@ def _check_dataset(
             if headers[header] > 1:
                 add(f"header '{header}' is claimed by more than one field", field=f.name)
 
-    def known(name: str, where: str) -> None:
-        if name not in names:
-            add(f"{where} names field '{name}', which the dataset does not have")
 
+def _check_sources(dataset: Dataset, departments: Mapping[str, Department], add: _Add) -> None:
     for department in dataset.departments:
         if department not in departments:
             add(f"unknown department '{department}' (see departments.yaml)")
@@ -671,44 +685,92 @@ def _check_dataset(
             add(f"source department '{source.department}' is not among the dataset's departments")
         if source.domain is not None and source.domain not in KEY_DOMAINS:
             add(f"source domain '{source.domain}' is not one of the 20 key domains")
-    seen_sources = Counter(dataset.source_id(s) for s in dataset.sources)
-    for source_id, count in seen_sources.items():
+        # The watermark is read back from the loaded rows to advance the pull, so it must be a field.
+        if source.watermark is not None and source.watermark not in dataset.field_names:
+            add(f"source '{dataset.source_id(source)}' watermark names field '{source.watermark}', "
+                "which the dataset does not have")
+    for source_id, count in Counter(dataset.source_id(s) for s in dataset.sources).items():
         if count > 1:
             add(f"source '{source_id}' is declared {count} times")
 
+
+def _referenced_fields(dataset: Dataset) -> Iterator[tuple[str, str]]:
+    """Every (field name, where it is named) outside the field list itself."""
     for group in dataset.one_of:
-        for name in group.fields:
-            known(name, f"one_of group '{group.id}'")
+        yield from ((name, f"one_of group '{group.id}'") for name in group.fields)
         if group.when:
-            known(group.when.field, f"one_of group '{group.id}' condition")
+            yield group.when.field, f"one_of group '{group.id}' condition"
     for rule in dataset.rules:
         if isinstance(rule, RequireRule):
-            known(rule.when.field, f"rule '{rule.id}' condition")
-            for name in rule.require:
-                known(name, f"rule '{rule.id}'")
+            yield rule.when.field, f"rule '{rule.id}' condition"
+            yield from ((name, f"rule '{rule.id}'") for name in rule.require)
         else:
-            known(rule.left, f"rule '{rule.id}'")
-            known(rule.right, f"rule '{rule.id}'")
-            if rule.left in names and rule.right in names:
-                types = {dataset.field(rule.left).type, dataset.field(rule.right).type}
-                if len(types) != 1 or types - {"date", "decimal", "integer"}:
-                    add(f"rule '{rule.id}' compares fields of types {sorted(types)}; "
-                        "both must be the same date or number type")
+            yield rule.left, f"rule '{rule.id}'"
+            yield rule.right, f"rule '{rule.id}'"
     for f in dataset.fields:
         if f.type_when is not None:
-            known(f.type_when.field, f"field '{f.name}' type_when")
-    for name in dataset.dedup_key:
-        known(name, "dedup_key")
+            yield f.type_when.field, f"field '{f.name}' type_when"
+    yield from ((name, "dedup_key") for name in dataset.dedup_key)
     if dataset.sla.publication is not None:
-        known(dataset.sla.publication.from_field, "sla.publication.from_field")
-        from_field = dataset.sla.publication.from_field
-        if from_field in names and dataset.field(from_field).type != "date":
-            add("sla.publication.from_field must be a date field", field=from_field)
+        yield dataset.sla.publication.from_field, "sla.publication.from_field"
+    if dataset.list_spec is not None:
+        yield dataset.list_spec.entry_date_field, "list.entry_date_field"
+        yield dataset.list_spec.exit_date_field, "list.exit_date_field"
+
+
+def _check_references(dataset: Dataset, add: _Add) -> None:
+    names = set(dataset.field_names)
+    for name, where in _referenced_fields(dataset):
+        if name not in names:
+            add(f"{where} names field '{name}', which the dataset does not have")
+        elif where.startswith(("sla.publication", "list.")) and dataset.field(name).type != "date":
+            add(f"{where} must name a date field, not a {dataset.field(name).type} field", field=name)
+
+
+def _conditions(dataset: Dataset) -> Iterator[tuple[Condition, str]]:
+    for group in dataset.one_of:
+        if group.when:
+            yield group.when, f"one_of group '{group.id}' condition"
+    for rule in dataset.rules:
+        if isinstance(rule, RequireRule):
+            yield rule.when, f"rule '{rule.id}' condition"
+    for f in dataset.fields:
+        if f.type_when is not None:
+            yield f.type_when, f"field '{f.name}' type_when"
+
+
+def _check_conditions(dataset: Dataset, add: _Add) -> None:
+    """A condition testing for a value its field never allows would silently never apply."""
+    names = set(dataset.field_names)
+    for condition, where in _conditions(dataset):
+        if condition.field not in names:
+            continue  # reported by _check_references
+        target = dataset.field(condition.field)
+        if target.allowed is None:
+            continue
+        values = (condition.equals,) if condition.equals is not None else condition.in_ or ()
+        for value in values:
+            allowed = value in target.allowed or any(value.startswith(p) for p in target.allowed_prefixes)
+            if not allowed:
+                add(f"{where} tests for '{value}', which is not an allowed value of the field",
+                    field=condition.field)
+
+
+def _check_rule_types(dataset: Dataset, add: _Add) -> None:
+    names = set(dataset.field_names)
+    for rule in dataset.rules:
+        if isinstance(rule, CompareRule) and rule.left in names and rule.right in names:
+            types = {dataset.field(rule.left).type, dataset.field(rule.right).type}
+            if len(types) != 1 or types - {"date", "decimal", "integer"}:
+                add(f"rule '{rule.id}' compares fields of types {sorted(types)}; "
+                    "both must be the same date or number type")
+
+
+def _check_category_needs(dataset: Dataset, add: _Add) -> None:
     if dataset.category in ("licensing", "penalty") and dataset.sla.publication is None:
         add("双公示 datasets (licensing, penalty) need sla.publication")
-    if dataset.category in ("red_list", "black_list"):
-        if dataset.list_spec is None:
-            add(f"a {dataset.category} dataset needs 'list' with its entry and exit date fields")
-        else:
-            for name in (dataset.list_spec.entry_date_field, dataset.list_spec.exit_date_field):
-                known(name, "list")
+    is_list = dataset.category in ("red_list", "black_list")
+    if is_list and dataset.list_spec is None:
+        add(f"a {dataset.category} dataset needs 'list' with its entry and exit date fields")
+    if not is_list and dataset.list_spec is not None:
+        add(f"'list' only applies to red_list and black_list datasets, not {dataset.category}")
