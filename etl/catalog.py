@@ -724,7 +724,8 @@ def _check_references(dataset: Dataset, add: _Add) -> None:
         if name not in names:
             add(f"{where} names field '{name}', which the dataset does not have")
         elif where.startswith(("sla.publication", "list.")) and dataset.field(name).type != "date":
-            add(f"{where} must name a date field, not a {dataset.field(name).type} field", field=name)
+            add(f"{where} must name a date field; '{name}' is of type {dataset.field(name).type}",
+                field=name)
 
 
 def _conditions(dataset: Dataset) -> Iterator[tuple[Condition, str]]:
