@@ -25,9 +25,12 @@ False
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 import numpy as np
+
+from etl.codes._matrix import DIGIT_VALUES, NOT_IN_ALPHABET, PAIR_FIRST, PAIR_SECOND, pair_mask
 
 # GB/T 2260 province-level codes: the 31 mainland provinces, Taiwan (71), Hong Kong (81), Macao (82).
 PROVINCES: Final = frozenset(
@@ -43,10 +46,17 @@ def is_plausible(code: str, prefixes: frozenset[int]) -> bool:
     return len(code) == 6 and code.isascii() and code.isdigit() and int(code[:2]) in prefixes
 
 
-def plausible_matrix(digits: np.ndarray, prefixes: frozenset[int]) -> np.ndarray:
-    """``is_plausible`` per row of an n×6 matrix of digit values (255 marks a non-digit)."""
-    table = np.zeros(100, dtype=bool)
-    table[sorted(prefixes)] = True
-    all_digits = (digits < 10).all(axis=1)
-    prefix = np.where(all_digits, digits[:, 0].astype(np.int16) * 10 + digits[:, 1], 0)
-    return all_digits & table[prefix]
+@functools.cache
+def _pair_tables(prefixes: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+    is_digit = DIGIT_VALUES != NOT_IN_ALPHABET
+    digit_pair = pair_mask(is_digit, is_digit)
+    prefix_ok = np.zeros(100, dtype=bool)
+    prefix_ok[sorted(prefixes)] = True
+    number = np.where(digit_pair, DIGIT_VALUES[PAIR_FIRST] * 10 + DIGIT_VALUES[PAIR_SECOND], 0)
+    return digit_pair & prefix_ok[number], digit_pair
+
+
+def plausible_pairs(pairs: np.ndarray, prefixes: frozenset[int]) -> np.ndarray:
+    """``is_plausible`` per code, given the 3×n ``pair_columns`` of the division codes."""
+    province, digits = _pair_tables(prefixes)
+    return province[pairs[0]] & digits[pairs[1]] & digits[pairs[2]]

@@ -38,7 +38,7 @@ from typing import Final
 import numpy as np
 
 from etl.codes import divisions, reasons
-from etl.codes._matrix import DIGIT_VALUES, Findings, char_table, first_bad
+from etl.codes._matrix import DIGIT_VALUES, Findings, allowed_mask, char_table, first_false, pair_columns
 from etl.codes.exceptions import (
     InvalidChecksum,
     InvalidCode,
@@ -176,13 +176,14 @@ def validate_matrix(m: np.ndarray, length: np.ndarray, today: datetime.date | No
     findings = Findings.empty(len(length))
     old = length == OLD_LENGTH
     findings.fail((length != LENGTH) & ~old, reasons.IDCARD_BAD_LENGTH)
-    bad_new, pos_new = first_bad(m, ALLOWED)
-    bad_old, pos_old = first_bad(m, ALLOWED_OLD)
+    bad_new, pos_new = first_false(allowed_mask(m, ALLOWED))
+    bad_old, pos_old = first_false(allowed_mask(m, ALLOWED_OLD))
     findings.fail(
         np.where(old, bad_old, bad_new), reasons.IDCARD_BAD_CHAR, pos=np.where(old, pos_old, pos_new)
     )
     digits = DIGIT_VALUES[m[:, :LENGTH]]
-    findings.fail(~divisions.plausible_matrix(digits[:, :6], divisions.RESIDENCE), reasons.IDCARD_BAD_ADDRESS)
+    address_ok = divisions.plausible_pairs(pair_columns(m[:, :6]), divisions.RESIDENCE)
+    findings.fail(~address_ok, reasons.IDCARD_BAD_ADDRESS)
     real, born = _birth_dates(digits, old)
     findings.fail(~real, reasons.IDCARD_BAD_BIRTHDATE)
     limit = today or today_in_china()

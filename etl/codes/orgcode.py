@@ -29,10 +29,10 @@ import string
 import numpy as np
 
 from etl.codes import reasons
-from etl.codes._matrix import Findings, char_table, first_bad, value_table
+from etl.codes._matrix import Findings, allowed_mask, char_table, first_false, pair_columns, value_table
 from etl.codes.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from etl.codes.normalise import first_bad_char, normalise, reject_damage
-from etl.codes.weighted import weighted_sum, weighted_sums
+from etl.codes.weighted import pair_sums, pair_tables, remainder_table, weighted_sum
 
 LENGTH = 9
 BODY_ALPHABET = string.digits + string.ascii_uppercase
@@ -42,8 +42,8 @@ ALLOWED = (BODY_ALPHABET,) * 8 + (CHECK_CHARS,)
 
 # Remainder of the weighted sum → check character: 11 - r, with 10 written X and 11 written 0.
 _CHECK_OF_REMAINDER = "".join(CHECK_CHARS[(11 - r) % 11] for r in range(11))
-_VALUES = value_table(BODY_ALPHABET)
-_CHECK_BYTES = char_table(_CHECK_OF_REMAINDER)
+_CHECK_TABLES = pair_tables(value_table(BODY_ALPHABET), WEIGHTS)
+_CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 11, char_table(_CHECK_OF_REMAINDER))
 
 
 def compact(value: str) -> str:
@@ -88,18 +88,18 @@ def format_code(value: str) -> str:
 
 
 def calc_check_bytes(body: np.ndarray) -> np.ndarray:
-    """``calc_check_char`` over an n×8 byte matrix of bodies, as bytes (garbage for bad bodies)."""
-    values = _VALUES[body]
-    # A non-alphanumeric byte maps to 255; its row fails the character check before this matters.
-    return _CHECK_BYTES[weighted_sums(values, WEIGHTS, 11)]
+    """``calc_check_char`` over the 4×n ``pair_columns`` of bodies, as bytes (garbage for bad bodies)."""
+    # A byte outside the alphabet makes its row's sum INVALID and the result garbage; such a row
+    # fails the character check first, so the garbage is never reported.
+    return _CHECK_BY_SUM[pair_sums(body, _CHECK_TABLES)]
 
 
 def validate_matrix(m: np.ndarray, length: np.ndarray) -> Findings:
     """``validate`` over a byte matrix of normalised codes (see etl.codes._matrix)."""
     findings = Findings.empty(len(length))
     findings.fail(length != LENGTH, reasons.ORGCODE_BAD_LENGTH)
-    bad, pos = first_bad(m, ALLOWED)
+    bad, pos = first_false(allowed_mask(m, ALLOWED))
     findings.fail(bad, reasons.ORGCODE_BAD_CHAR, pos=pos)
-    expected = calc_check_bytes(m[:, :8])
+    expected = calc_check_bytes(pair_columns(m[:, :8]))
     findings.fail(m[:, 8] != expected, reasons.ORGCODE_BAD_CHECK, expected=expected)
     return findings

@@ -25,7 +25,7 @@ import string
 import numpy as np
 
 from etl.codes import divisions, mod_11_10, reasons
-from etl.codes._matrix import DIGIT_VALUES, Findings, char_table, first_bad
+from etl.codes._matrix import DIGIT_VALUES, Findings, allowed_mask, char_table, first_false, pair_columns
 from etl.codes.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from etl.codes.normalise import first_bad_char, normalise, reject_damage
 
@@ -78,12 +78,11 @@ def validate_matrix(m: np.ndarray, length: np.ndarray) -> Findings:
     """``validate`` over a byte matrix of normalised codes (see etl.codes._matrix)."""
     findings = Findings.empty(len(length))
     findings.fail(length != LENGTH, reasons.REGNO_BAD_LENGTH)
-    bad, pos = first_bad(m, ALLOWED)
+    bad, pos = first_false(allowed_mask(m, ALLOWED))
     findings.fail(bad, reasons.REGNO_BAD_CHAR, pos=pos)
     digits = DIGIT_VALUES[m[:, :LENGTH]]
-    findings.fail(
-        ~divisions.plausible_matrix(digits[:, :6], divisions.REGISTRATION), reasons.REGNO_BAD_DIVISION
-    )
+    division_ok = divisions.plausible_pairs(pair_columns(m[:, :6]), divisions.REGISTRATION)
+    findings.fail(~division_ok, reasons.REGNO_BAD_DIVISION)
     expected = _DIGIT_BYTES[mod_11_10.calc_check_digits(np.minimum(digits[:, :-1], 9))]
     findings.fail(m[:, LENGTH - 1] != expected, reasons.REGNO_BAD_CHECK, expected=expected)
     return findings

@@ -58,10 +58,18 @@ from typing import Final
 import numpy as np
 
 from etl.codes import divisions, orgcode, reasons, regno
-from etl.codes._matrix import DIGIT_VALUES, Findings, char_table, first_bad, value_table
+from etl.codes._matrix import (
+    PAIR_FIRST,
+    PAIR_SECOND,
+    Findings,
+    bad_positions,
+    char_table,
+    pair_columns,
+    value_table,
+)
 from etl.codes.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from etl.codes.normalise import first_bad_char, normalise, reject_damage
-from etl.codes.weighted import weighted_sum, weighted_sums
+from etl.codes.weighted import INVALID, pair_sums, pair_tables, remainder_table, weighted_sum
 
 LENGTH = 18
 ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -87,17 +95,18 @@ ALLOWED = (ALPHABET,) * LENGTH
 # Message fields cut from the normalised code: name → (start, stop).
 MESSAGE_SLICES = {"pair": (0, 2), "division": (2, 8)}
 
-_VALUES = value_table(ALPHABET)
-_CHECK_BYTES = char_table(ALPHABET)
+_CHECK_TABLES = pair_tables(value_table(ALPHABET), WEIGHTS)
+_CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 31, char_table(ALPHABET)[-np.arange(31) % 31])
 _PLACEHOLDER_BYTES = np.frombuffer(PLACEHOLDER.encode("ascii"), dtype=np.uint8)
 
 
 def _pair_table() -> np.ndarray:
-    table = np.zeros((len(ALPHABET), len(ALPHABET)), dtype=bool)
+    """65536-entry table over ``pair_columns``: whether a pair is a valid authority/type pair."""
+    allowed = np.zeros((256, 256), dtype=bool)
     for authority, types in AUTHORITY_TYPES.items():
         for kind in types:
-            table[ALPHABET.index(authority), ALPHABET.index(kind)] = True
-    return table
+            allowed[ord(authority), ord(kind)] = True
+    return allowed[PAIR_FIRST, PAIR_SECOND]
 
 
 _PAIRS = _pair_table()
@@ -159,11 +168,11 @@ def is_valid(value: str, *, regno: str | None = None) -> bool:
         return False
 
 
-def calc_check_bytes(m: np.ndarray) -> np.ndarray:
-    """``calc_check_char`` over the first 17 columns of a byte matrix, as bytes."""
-    # A byte outside the alphabet maps to 255 and spoils its row's sum; that row fails the
-    # alphabet check first, so the garbage is never reported.
-    return _CHECK_BYTES[-weighted_sums(_VALUES[m[:, :17]], WEIGHTS, 31) % 31]
+def calc_check_bytes(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``calc_check_char`` over the 9×n ``pair_columns`` of whole codes, as bytes; and whether each
+    code's characters are all in the alphabet (where not, its check byte is garbage)."""
+    total = pair_sums(pairs, _CHECK_TABLES)
+    return _CHECK_BY_SUM[total], total < INVALID
 
 
 def validate_matrix(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray | None = None) -> Findings:
@@ -172,20 +181,20 @@ def validate_matrix(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray |
     ``regno_valid`` tells per row whether the record carries a valid registration number.
     """
     findings = Findings.empty(len(length))
-    placeholder = (length == LENGTH) & (m[:, :LENGTH] == _PLACEHOLDER_BYTES).all(axis=1)
+    # Only a row starting with "0" can be the placeholder; comparing those few rows is cheaper.
+    candidates = np.flatnonzero((m[:, 0] == _PLACEHOLDER_BYTES[0]) & (length == LENGTH))
+    placeholder = np.zeros(len(length), dtype=bool)
+    placeholder[candidates] = (m[candidates, :LENGTH] == _PLACEHOLDER_BYTES).all(axis=1)
     has_regno = np.zeros(len(length), dtype=bool) if regno_valid is None else regno_valid
     findings.fail(placeholder & ~has_regno, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO)
     findings.accept(placeholder)
     findings.fail(length != LENGTH, reasons.USCC_BAD_LENGTH)
-    bad, pos = first_bad(m, ALLOWED)
-    findings.fail(bad, reasons.USCC_BAD_CHAR, pos=pos)
-    values = _VALUES[m[:, :LENGTH]]
-    pair_ok = _PAIRS[np.minimum(values[:, 0], 30), np.minimum(values[:, 1], 30)]
-    findings.fail(~pair_ok, reasons.USCC_BAD_AUTHORITY_TYPE)
-    division_ok = divisions.plausible_matrix(DIGIT_VALUES[m[:, 2:8]], divisions.REGISTRATION)
-    findings.fail(~division_ok, reasons.USCC_BAD_DIVISION)
-    expected = calc_check_bytes(m)
+    pairs = pair_columns(m[:, :LENGTH])
+    expected, in_alphabet = calc_check_bytes(pairs)
+    findings.fail(~in_alphabet, reasons.USCC_BAD_CHAR, pos=bad_positions(m, ~in_alphabet, ALLOWED))
+    findings.fail(~_PAIRS[pairs[0]], reasons.USCC_BAD_AUTHORITY_TYPE)
+    findings.fail(~divisions.plausible_pairs(pairs[1:4], divisions.REGISTRATION), reasons.USCC_BAD_DIVISION)
     findings.fail(m[:, 17] != expected, reasons.USCC_BAD_CHECK, expected=expected)
-    expected = orgcode.calc_check_bytes(m[:, 8:16])
+    expected = orgcode.calc_check_bytes(pairs[4:8])
     findings.fail(m[:, 16] != expected, reasons.USCC_BAD_ORGCODE_CHECK, expected=expected)
     return findings

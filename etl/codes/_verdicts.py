@@ -1,0 +1,433 @@
+"""The vectorised check: a column of codes in, a column of verdicts out.
+
+``check`` normalises a whole Arrow string array with a few numpy passes over its byte buffer, lays
+the codes out as an n×18 byte matrix, and lets each kind's ``validate_matrix`` run the same guard
+clauses as its scalar ``validate``. Python loops run over columns, reasons or distinct character
+positions, never over rows; a million USCCs take a small fraction of a second.
+
+Absent values are not errors here (whether a field is required is the catalog's business): a null,
+or a value that is blank once normalised, gives a verdict whose fields are all null.
+
+``kind="auto"`` tells the kinds apart by shape:
+
+- 9 characters: organisation code;
+- 15 characters: registration number, unless it fails as one and passes as an old identity number
+  (a valid registration number is never turned into an 18-digit identity number);
+- 18 characters: identity number if it passes as one, or if it only fails on the check character
+  or a future birth date while it is no valid USCC; otherwise USCC. An all-digit string can be
+  both; when it passes both checks it is taken as an identity number, because a USCC treated as
+  personal data is merely masked, while an identity number treated as a USCC would be shown;
+- anything else: kind ``unknown``, reason ``UNRECOGNISED_CODE`` (or ``SCIENTIFIC_NOTATION``).
+
+A caller who knows the column holds identity numbers should say ``kind="idcard"``.
+
+>>> import pyarrow as pa
+>>> v = check(pa.array(['91110000600037341L', '91110000600037341N', None]), 'uscc')
+>>> v.valid.to_pylist(), v.reason.to_pylist()
+([True, False, None], [None, 'USCC_BAD_CHECK', None])
+>>> v.message[1].as_py()[:18]
+'统一社会信用代码校验位错误，应为 L'
+>>> check(pa.array(['60003734-1', '360426910101007']), 'auto').kind.to_pylist()
+['orgcode', 'idcard']
+>>> mask_idcards(pa.array(['360426199101010071'])).to_pylist()
+['3604**********0071']
+"""
+
+from __future__ import annotations
+
+import datetime
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.codes import idcard, normalise, orgcode, reasons, regno, uscc
+from etl.codes._matrix import Findings, reason_id
+
+KINDS: Final = ("uscc", "orgcode", "regno", "idcard")
+AUTO: Final = "auto"
+UNKNOWN: Final = "unknown"
+WIDTH: Final = 18
+
+_MODULES: Final[dict[str, ModuleType]] = {
+    "uscc": uscc,
+    "orgcode": orgcode,
+    "regno": regno,
+    "idcard": idcard,
+}
+_KIND_NAMES = pa.array([*KINDS, UNKNOWN])
+_REASON_NAMES = pa.array([None, *reasons.ALL], pa.string())
+
+# Byte classes for the ASCII part of normalisation: lower-case letters, dropped characters, and
+# bytes of non-ASCII characters (which take the slower Unicode route).
+_LOWER, _DROP, _NON_ASCII = 1, 2, 4
+_BYTE_CLASS = np.zeros(256, dtype=np.uint8)
+_BYTE_CLASS[ord("a") : ord("z") + 1] = _LOWER
+_BYTE_CLASS[[ord(c) for c in normalise.DROPPED if c.isascii()]] = _DROP
+_BYTE_CLASS[0x80:] = _NON_ASCII
+_NON_ASCII_DROPPED = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in normalise.DROPPED if not c.isascii()) + "]"
+# One byte per character lets byte positions stand for character positions in the matrix.
+_SHADOW_BYTE = "\x7f"
+
+Values = pa.Array | pa.ChunkedArray | Sequence[str | None]
+
+
+@dataclass(frozen=True)
+class CodeVerdicts:
+    """One verdict per input value, as equal-length Arrow arrays (null where the value was absent).
+
+    ``kind``                the kind checked (``unknown`` when auto-detection found none)
+    ``normalised``          the code after normalisation (an old identity number in 18 digits)
+    ``valid``               whether the code passed every check
+    ``normalised_changed``  whether normalisation changed the input
+    ``reason``              reason code of etl.codes.reasons, null when valid
+    ``message``             Chinese message for a department clerk, null when valid
+    """
+
+    kind: pa.Array
+    normalised: pa.Array
+    valid: pa.Array
+    normalised_changed: pa.Array
+    reason: pa.Array
+    message: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def to_table(self) -> pa.Table:
+        """The verdicts as a table, one column per field, in the order of the fields above."""
+        return pa.table(
+            {
+                "kind": self.kind,
+                "normalised": self.normalised,
+                "valid": self.valid,
+                "normalised_changed": self.normalised_changed,
+                "reason": self.reason,
+                "message": self.message,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """A normalised column: the strings, and the byte matrix the checks read."""
+
+    normalised: pa.StringArray
+    changed: np.ndarray
+    present: np.ndarray
+    length: np.ndarray
+    matrix: np.ndarray
+
+
+def check(
+    values: Values, kind: str, *, regno: Values | None = None, today: datetime.date | None = None
+) -> CodeVerdicts:
+    """Check every value of a string column as a code of ``kind`` (one of KINDS, or ``"auto"``).
+
+    Args:
+        values: the codes, as an Arrow array or chunked array of strings (nulls allowed), or a list.
+        kind: ``uscc``, ``orgcode``, ``regno``, ``idcard``, or ``auto`` to decide per value by shape.
+        regno: for USCCs, the same records' business registration numbers; the placeholder
+            ``00000000000000000X`` is valid only where this is a valid registration number.
+        today: the day after which a birth date is in the future (default: today in China).
+
+    Returns:
+        The verdicts, one per value, in input order.
+    """
+    if kind not in (*KINDS, AUTO):
+        raise ValueError(f"kind must be one of {', '.join((*KINDS, AUTO))}, not {kind!r}")
+    codes = _prepare(_as_strings(values))
+    regno_valid = None if regno is None else _valid_regnos(_as_strings(regno), len(codes.length))
+    if kind == AUTO:
+        kinds, findings = _detect_and_check(codes, regno_valid, today)
+    else:
+        kinds = np.full(len(codes.length), KINDS.index(kind), dtype=np.int8)
+        findings = _check_kind(kind, codes.matrix, codes.length, regno_valid, today)
+    return _verdicts(codes, kinds, findings)
+
+
+def mask_idcards(values: Values) -> pa.Array:
+    """``etl.codes.idcard.mask`` over a column: normalise, then keep only the first and last four."""
+    codes = _prepare(_as_strings(values)).normalised
+    long = pc.greater(pc.utf8_length(codes), 8)
+    middle = pc.replace_substring_regex(pc.utf8_slice_codeunits(codes, 4, -4), "(?s).", "*")
+    ends = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(codes, 0, 4), middle, pc.utf8_slice_codeunits(codes, -4), ""
+    )
+    return pc.if_else(long, ends, pc.replace_substring_regex(codes, "(?s).", "*"))
+
+
+def _as_strings(values: Values) -> pa.StringArray:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    elif not isinstance(values, pa.Array):
+        values = pa.array(values, type=pa.string())
+    if values.type != pa.string():
+        values = values.cast(pa.string())
+    return values
+
+
+def _buffers(array: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (rebased to 0) and the bytes they point into, without copying."""
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return offsets - offsets[0], data[offsets[0] : offsets[-1]]
+
+
+def _from_buffers(like: pa.StringArray, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:
+    validity = like.is_valid().buffers()[1] if like.null_count else None
+    return pa.StringArray.from_buffers(
+        len(like), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data), validity, like.null_count
+    )
+
+
+def _row_any(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per row, whether any of its bytes is flagged."""
+    counts = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return counts[offsets[1:]] != counts[offsets[:-1]]
+
+
+def _normalise(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
+    """``etl.codes.normalise.normalise`` over a column; also tells which values it changed."""
+    offsets, data = _buffers(array)
+    changed = np.zeros(len(array), dtype=bool)
+    # Bytes from "0" to "Z" are never changed; clean input is the common case, and two reductions
+    # prove it much faster than the byte-class lookup, which only runs when something needs doing.
+    if not len(data) or (data.min() >= ord("0") and data.max() <= ord("Z")):
+        return array, changed
+    classes = _BYTE_CLASS[data]
+    if (classes & _NON_ASCII).any():
+        unicode_done = pc.replace_substring_regex(
+            pc.utf8_normalize(array, form="NFKC"), _NON_ASCII_DROPPED, ""
+        )
+        changed |= pc.fill_null(pc.not_equal(array, unicode_done), False).to_numpy(zero_copy_only=False)
+        array = unicode_done
+        offsets, data = _buffers(array)
+        classes = _BYTE_CLASS[data]
+    lower = (classes & _LOWER).astype(bool)
+    drop = (classes & _DROP).astype(bool)
+    changed |= _row_any(lower | drop, offsets)
+    data = np.where(lower, data - 32, data).astype(np.uint8)
+    if drop.any():
+        keep = ~drop
+        offsets = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[offsets]
+        data = data[keep]
+    return _from_buffers(array, offsets, data), changed
+
+
+def _matrix(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
+    """The first ``width`` bytes of each string, zero-padded, one string per row."""
+    lengths = np.diff(offsets)
+    if len(lengths) and (lengths == width).all():
+        return data.reshape(len(lengths), width)
+    # Row i of ``windows`` is data[i : i + width], a view; picking each string's start copies
+    # ``width`` bytes per row in one call, and only the shorter strings need the padding fixed.
+    padded = np.concatenate([data, np.zeros(width, dtype=np.uint8)])
+    windows = np.lib.stride_tricks.as_strided(padded, shape=(len(data) + 1, width), strides=(1, 1))
+    m = windows[offsets[:-1]]
+    short = np.flatnonzero(lengths < width)
+    m[short] = np.where(np.arange(width) < lengths[short, None], m[short], 0)
+    return m
+
+
+def _prepare(array: pa.StringArray) -> _Codes:
+    normalised, changed = _normalise(array)
+    shadow = normalised
+    offsets, data = _buffers(normalised)
+    if (data >= 0x80).any():
+        shadow = pc.replace_substring_regex(normalised, "[^\\x00-\\x7f]", _SHADOW_BYTE)
+        offsets, data = _buffers(shadow)
+    length = np.diff(offsets)
+    present = ~normalised.is_null().to_numpy(zero_copy_only=False) & (length > 0)
+    return _Codes(normalised, changed, present, length, _matrix(offsets, data, WIDTH))
+
+
+def _valid_regnos(values: pa.StringArray, n: int) -> np.ndarray:
+    if len(values) != n:
+        raise ValueError(f"regno has {len(values)} values for {n} codes")
+    codes = _prepare(values)
+    return (regno.validate_matrix(codes.matrix, codes.length).reason == 0) & codes.present
+
+
+def _check_kind(
+    kind: str,
+    m: np.ndarray,
+    length: np.ndarray,
+    regno_valid: np.ndarray | None,
+    today: datetime.date | None,
+) -> Findings:
+    if kind == "uscc":
+        return uscc.validate_matrix(m, length, regno_valid)
+    if kind == "idcard":
+        return idcard.validate_matrix(m, length, today)
+    return _MODULES[kind].validate_matrix(m, length)
+
+
+def _detect_and_check(
+    codes: _Codes, regno_valid: np.ndarray | None, today: datetime.date | None
+) -> tuple[np.ndarray, Findings]:
+    """Choose a kind per row by shape (see the module docstring) and check it as that kind."""
+    length, m = codes.length, codes.matrix
+    kinds = np.full(len(length), len(KINDS), dtype=np.int8)
+    findings = Findings.empty(len(length))
+    findings.fail(~np.isin(length, (orgcode.LENGTH, regno.LENGTH, uscc.LENGTH)), reasons.UNRECOGNISED_CODE)
+
+    rows = np.flatnonzero(length == orgcode.LENGTH)
+    kinds[rows] = KINDS.index("orgcode")
+    findings.put(rows, orgcode.validate_matrix(m[rows], length[rows]))
+
+    rows = np.flatnonzero(length == regno.LENGTH)
+    as_regno = regno.validate_matrix(m[rows], length[rows])
+    as_idcard = idcard.validate_matrix(m[rows], length[rows], today)
+    pick_idcard = (as_idcard.reason == 0) & (as_regno.reason != 0)
+    _choose(rows, pick_idcard, as_idcard, ("regno", as_regno), kinds, findings)
+
+    rows = np.flatnonzero(length == uscc.LENGTH)
+    with_regno = None if regno_valid is None else regno_valid[rows]
+    as_uscc = uscc.validate_matrix(m[rows], length[rows], with_regno)
+    as_idcard = idcard.validate_matrix(m[rows], length[rows], today)
+    id_shaped = np.isin(as_idcard.reason, _ID_SHAPED)
+    pick_idcard = (as_idcard.reason == 0) | (id_shaped & (as_uscc.reason != 0))
+    _choose(rows, pick_idcard, as_idcard, ("uscc", as_uscc), kinds, findings)
+    return kinds, findings
+
+
+# An 18-digit value failing only on these still has every feature of an identity number.
+_ID_SHAPED = (0, reason_id(reasons.IDCARD_BAD_CHECK), reason_id(reasons.IDCARD_FUTURE_BIRTHDATE))
+
+
+def _choose(
+    rows: np.ndarray,
+    pick_idcard: np.ndarray,
+    as_idcard: Findings,
+    other: tuple[str, Findings],
+    kinds: np.ndarray,
+    findings: Findings,
+) -> None:
+    """For ``rows``, keep the idcard findings where ``pick_idcard``, the other kind's elsewhere."""
+    other_kind, other_findings = other
+    picked, rest = np.flatnonzero(pick_idcard), np.flatnonzero(~pick_idcard)
+    kinds[rows[picked]] = KINDS.index("idcard")
+    findings.put(rows[picked], as_idcard.take(picked))
+    kinds[rows[rest]] = KINDS.index(other_kind)
+    findings.put(rows[rest], other_findings.take(rest))
+
+
+def _verdicts(codes: _Codes, kinds: np.ndarray, findings: Findings) -> CodeVerdicts:
+    present = codes.present
+    reason = np.where(present, findings.reason, 0).astype(np.int16)
+    invalid = np.flatnonzero(reason)
+    if invalid.size:
+        scientific = pc.match_substring_regex(
+            codes.normalised.take(pa.array(invalid)), normalise.SCIENTIFIC_PATTERN
+        ).to_numpy(zero_copy_only=False)
+        reason[invalid[scientific]] = reason_id(reasons.SCIENTIFIC_NOTATION)
+    normalised, changed = _upgrade_old_idcards(codes, kinds, reason)
+    absent = None if present.all() else ~present
+    if absent is not None:
+        normalised = pc.if_else(pa.array(present), normalised, pa.scalar(None, pa.string()))
+    if absent is None and (kinds == kinds[0]).all():
+        kind = pa.repeat(_KIND_NAMES[int(kinds[0])], len(kinds))
+    else:
+        kind = _KIND_NAMES.take(pa.array(kinds, mask=absent))
+    invalid = np.flatnonzero(reason)
+    return CodeVerdicts(
+        kind=kind,
+        normalised=normalised,
+        valid=pa.array(reason == 0, mask=absent),
+        normalised_changed=pa.array(changed, mask=absent),
+        reason=_spread(_REASON_NAMES.take(pa.array(reason[invalid])), invalid, len(reason)),
+        message=_spread(_messages(reason, invalid, findings, codes), invalid, len(reason)),
+    )
+
+
+def _spread(values: pa.StringArray, rows: np.ndarray, n: int) -> pa.StringArray:
+    """A length-``n`` array with ``values[i]`` at ``rows[i]`` (ascending) and nulls elsewhere."""
+    # Built from buffers: with few invalid rows among many, a take() over all n rows would cost
+    # more than everything else the verdicts need.
+    offsets, data = _buffers(values)
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[rows] = np.diff(offsets)
+    present = np.zeros(n, dtype=bool)
+    present[rows] = True
+    return pa.StringArray.from_buffers(
+        n,
+        pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)),
+        pa.py_buffer(np.ascontiguousarray(data)),
+        pa.py_buffer(np.packbits(present, bitorder="little")),
+        n - len(rows),
+    )
+
+
+def _upgrade_old_idcards(
+    codes: _Codes, kinds: np.ndarray, reason: np.ndarray
+) -> tuple[pa.StringArray, np.ndarray]:
+    """Replace valid 15-digit identity numbers by their 18-digit form, and count that as a change."""
+    old = (kinds == KINDS.index("idcard")) & (codes.length == idcard.OLD_LENGTH) & (reason == 0)
+    if not old.any():
+        return codes.normalised, codes.changed
+    upgraded = idcard.upgrade_matrix(codes.matrix[old])
+    offsets = np.arange(len(upgraded) + 1, dtype=np.int32) * idcard.LENGTH
+    replacement = pa.StringArray.from_buffers(
+        len(upgraded), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(upgraded))
+    )
+    return pc.replace_with_mask(codes.normalised, pa.array(old), replacement), codes.changed | old
+
+
+def _messages(reason: np.ndarray, invalid: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:
+    """The messages of the ``invalid`` rows, in their order, built per reason from its template."""
+    if not invalid.size:
+        return pa.array([], pa.string())
+    by_reason = np.argsort(reason[invalid], kind="stable")
+    order = invalid[by_reason]
+    parts = []
+    for rid in np.unique(reason[invalid]):
+        rows = order[reason[order] == rid]
+        parts.append(_format(reasons.ALL[rid - 1], rows, findings, codes))
+    return pa.concat_arrays(parts).take(pa.array(np.argsort(by_reason, kind="stable")))
+
+
+def _format(reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:
+    template = reasons.MESSAGES[reason]
+    if not reasons.fields(reason):
+        return pa.repeat(pa.scalar(template), len(rows))
+    values = {name: _field(name, reason, rows, findings, codes) for name in reasons.fields(reason)}
+    pieces: list[pa.Array | str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            pieces.append(literal)
+        if name:
+            pieces.append(values[name])
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _field(name: str, reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:
+    """The values of one message field for ``rows``, as strings."""
+    if name == "length":
+        return pa.array(codes.length[rows]).cast(pa.string())
+    if name == "pos":
+        return pa.array(findings.pos[rows]).cast(pa.string())
+    if name == "expected":
+        return pa.array(findings.expected[rows].view("S1")).cast(pa.string())
+    if name == "char":
+        return _chars_at(codes.normalised, rows, findings.pos[rows])
+    # The remaining fields are slices of the code, whose bounds depend on the kind the reason is
+    # about: USCC_BAD_DIVISION and REGNO_BAD_DIVISION show different positions.
+    start, stop = _MODULES[reason.split("_")[0].lower()].MESSAGE_SLICES[name]
+    return pc.utf8_slice_codeunits(codes.normalised.take(pa.array(rows)), start, stop)
+
+
+def _chars_at(normalised: pa.StringArray, rows: np.ndarray, pos: np.ndarray) -> pa.Array:
+    """The character at the 1-based ``pos`` of each of ``rows`` (a loop over distinct positions)."""
+    chars = np.empty(len(rows), dtype=object)
+    for p in np.unique(pos):
+        at = np.flatnonzero(pos == p)
+        sliced = pc.utf8_slice_codeunits(normalised.take(pa.array(rows[at])), p - 1, p)
+        chars[at] = sliced.to_numpy(zero_copy_only=False)
+    return pa.array(chars, type=pa.string())
