@@ -30,7 +30,7 @@ from etl.codes.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from etl.codes._verdicts import KINDS, CodeVerdicts, check, mask_idcards
+    from etl.codes._verdicts import KINDS, CodeVerdicts, check, mask_idcards, normalise_array
 
 __all__ = [
     "KINDS",
@@ -43,9 +43,10 @@ __all__ = [
     "InvalidLength",
     "check",
     "mask_idcards",
+    "normalise_array",
 ]
 
-_VECTORISED = {"KINDS", "CodeVerdicts", "check", "mask_idcards"}
+_VECTORISED = {"KINDS", "CodeVerdicts", "check", "mask_idcards", "normalise_array"}
 
 
 def __getattr__(name: str) -> Any:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Final
@@ -393,11 +393,11 @@ def _messages(reason: np.ndarray, invalid: np.ndarray, findings: Findings, codes
     return pa.concat_arrays(parts).take(pa.array(np.argsort(by_reason, kind="stable")))
 
 
-def _format(reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:
+def format_messages(reason: str, values: Mapping[str, pa.Array], n: int) -> pa.Array:
+    """``etl.codes.reasons.message`` for ``n`` rows at once; ``values`` holds a string array per field."""
     template = reasons.MESSAGES[reason]
     if not reasons.fields(reason):
-        return pa.repeat(pa.scalar(template), len(rows))
-    values = {name: _field(name, reason, rows, findings, codes) for name in reasons.fields(reason)}
+        return pa.repeat(pa.scalar(template), n)
     pieces: list[pa.Array | str] = []
     for literal, name, _, _ in string.Formatter().parse(template):
         if literal:
@@ -405,6 +405,16 @@ def _format(reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) ->
         if name:
             pieces.append(values[name])
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def normalise_array(values: Values) -> pa.StringArray:
+    """``etl.codes.normalise.normalise`` over a column (nulls stay null)."""
+    return _normalise(_as_strings(values))[0]
+
+
+def _format(reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:
+    values = {name: _field(name, reason, rows, findings, codes) for name in reasons.fields(reason)}
+    return format_messages(reason, values, len(rows))
 
 
 def _field(name: str, reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:

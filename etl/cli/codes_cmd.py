@@ -1,0 +1,132 @@
+"""``credit-etl codes``: check identifier codes (USCC, organisation code, registration number, ID)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from etl.errors import UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+KIND_CHOICES = ("auto", "uscc", "orgcode", "regno", "idcard")
+COLUMNS = ("line", "input", "kind", "normalised", "valid", "reason", "message")
+# Masked unless --show-personal: identity numbers, and unrecognised values that are all digits
+# (most likely identity numbers with a digit too many or too few).
+MAY_BE_PERSONAL = r"^[0-9]+X?$"
+
+CHECK_EPILOG = """\
+Input: one value per line, UTF-8 (with or without BOM) or GB18030; blank lines are skipped.
+Output: one verdict per value with the columns line, input, kind, normalised, valid, reason,
+message. CSV has a header row; JSON is JSON Lines (one object per line). Identity numbers (and,
+with --kind auto, unrecognised values made of digits) are masked as 3604**********0071
+unless --show-personal is given.
+Exit status: 0 if every value is valid, 1 if any is invalid, 2 on a usage error.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "codes", help="check USCCs, organisation codes, registration and ID numbers"
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    check = actions.add_parser(
+        "check",
+        help="check one code per line and print a verdict for each",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file, or - for stdin")
+    check.add_argument(
+        "--kind",
+        choices=KIND_CHOICES,
+        default="auto",
+        help="kind of code; auto tells them apart by shape (default: auto)",
+    )
+    check.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="output format (default: csv)"
+    )
+    check.add_argument(
+        "--show-personal", action="store_true", help="print identity numbers unmasked (never in reports)"
+    )
+    check.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from etl.codes import check, mask_idcards
+
+    line_numbers, values = _read_values(args.file)
+    inputs = pa.array(values, type=pa.string())
+    verdicts = check(inputs, args.kind)
+    table = verdicts.to_table()
+    shown_input, shown_normalised = inputs, verdicts.normalised
+    if not args.show_personal:
+        personal = pc.or_(
+            pc.equal(verdicts.kind, "idcard"),
+            pc.and_(
+                pc.equal(verdicts.kind, "unknown"),
+                pc.match_substring_regex(verdicts.normalised, MAY_BE_PERSONAL),
+            ),
+        )
+        shown_input = pc.if_else(personal, mask_idcards(inputs), inputs)
+        shown_normalised = pc.if_else(personal, mask_idcards(verdicts.normalised), verdicts.normalised)
+    table = pa.table(
+        {
+            "line": pa.array(line_numbers, pa.int64()),
+            "input": shown_input,
+            "kind": table["kind"],
+            "normalised": shown_normalised,
+            "valid": table["valid"],
+            "reason": table["reason"],
+            "message": table["message"],
+        }
+    )
+    _write(table, args.format, sys.stdout)
+    return 1 if pc.any(pc.invert(verdicts.valid)).as_py() else 0
+
+
+def _read_values(file: str) -> tuple[list[int], list[str]]:
+    """The non-blank lines of ``file`` (``-`` for stdin) with their 1-based line numbers."""
+    if file == "-":
+        text = _decode(sys.stdin.buffer)
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise UsageError(f"no such file: {file}")
+        with path.open("rb") as stream:
+            text = _decode(stream)
+    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return [i for i, _ in numbered], [line for _, line in numbered]
+
+
+def _decode(stream: BinaryIO) -> str:
+    raw = stream.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Department spreadsheets exported on Chinese Windows are GBK; GB18030 is its superset.
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"input is neither UTF-8 nor GB18030 text: {exc}") from None
+
+
+def _write(table: pa.Table, fmt: str, out: io.TextIOBase) -> None:
+    if fmt == "json":
+        for row in table.to_pylist():
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    import pyarrow.csv
+
+    buffer = io.BytesIO()
+    pyarrow.csv.write_csv(table, buffer, pyarrow.csv.WriteOptions(quoting_style="needed"))
+    out.write(buffer.getvalue().decode("utf-8"))
