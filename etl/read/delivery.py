@@ -1,0 +1,103 @@
+"""``RawDelivery``: an opened delivery, its header, and its rows as a stream of Arrow batches.
+
+Every reader produces the same batch shape: one string column per file column, named by position
+(``c0``, ``c1``, …, because headers repeat or are blank and the mapping works on positions), plus
+``_row``, the row number as the clerk sees it in Excel or WPS. Rows whose cells are all empty are not
+records (spreadsheets leave them behind formatted but blank) and never appear in a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ROW = "_row"
+
+BadRows = list[tuple[int, str]]
+BatchStream = Callable[[BadRows], Iterator[pa.RecordBatch]]
+
+
+@dataclass
+class RawDelivery:
+    """A delivery opened for reading.
+
+    ``format``      ``csv``, ``xlsx``, ``json`` or ``parquet``, as found from the content
+    ``headers``     the header cells as in the file, stripped, one per column
+    ``header_row``  1-based row of the header as the clerk sees it
+    ``encoding``    CSV and JSON: ``utf-8``, ``utf-8-sig``, ``gb18030``, ``utf-16-le`` or ``utf-16-be``
+    ``sheet``       XLSX: the name of the sheet read
+    ``bad_rows``    (row, message) of rows that could not be read as records (``RAGGED_ROW``); filled
+                    while ``batches()`` runs, complete once it is exhausted
+    """
+
+    path: Path
+    format: str
+    headers: list[str]
+    header_row: int
+    _stream: BatchStream = field(repr=False)
+    encoding: str | None = None
+    sheet: str | None = None
+    bad_rows: BadRows = field(default_factory=list)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return batch_schema(len(self.headers))
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The data rows in batches (``c0 … c<n-1>`` strings and ``_row`` int64), read from the file
+        as they are consumed; each call reads the file anew."""
+        self.bad_rows.clear()
+        yield from self._stream(self.bad_rows)
+
+
+def column_names(count: int) -> list[str]:
+    return [f"c{i}" for i in range(count)]
+
+
+def batch_schema(count: int) -> pa.Schema:
+    return pa.schema([*((name, pa.string()) for name in column_names(count)), (ROW, pa.int64())])
+
+
+def make_batch(columns: list[pa.Array], rows: pa.Array) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([*columns, rows], schema=batch_schema(len(columns)))
+
+
+def drop_blank_rows(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Remove rows whose every cell is null."""
+    cells = batch.columns[:-1] if batch.schema.names[-1] == ROW else batch.columns
+    if not cells or not any(column.null_count for column in cells):
+        return batch
+    filled = pc.is_valid(cells[0])
+    for column in cells[1:]:
+        filled = pc.or_(filled, pc.is_valid(column))
+    return batch if filled.false_count == 0 else batch.filter(filled)
+
+
+def rebatch(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Re-cut a stream of batches into batches of ``size`` rows (the last one shorter).
+
+    >>> parts = [pa.record_batch({"c0": pa.array(["a"] * n)}) for n in (3, 4, 5)]
+    >>> [b.num_rows for b in rebatch(parts, 5)]
+    [5, 5, 2]
+    """
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(size - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == size:
+                yield _concat(pending)
+                pending, count = [], 0
+    if count:
+        yield _concat(pending)
+
+
+def _concat(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
+    return parts[0] if len(parts) == 1 else pa.concat_batches(parts)

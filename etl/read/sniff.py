@@ -1,0 +1,105 @@
+"""Tell a delivery's format from its first bytes, never from its file name.
+
+Clerks rename files (``.csv`` that is really a workbook, ``.xlsx`` that is really CSV), so the
+extension is ignored. What is recognised:
+
+- a zip with ``[Content_Types].xml`` declaring a worksheet: xlsx; with a VBA project inside it is a
+  macro workbook and rejected (``MACRO_WORKBOOK``);
+- an OLE compound file (``D0 CF 11 E0``): an old binary ``.xls`` (``OLD_XLS``), or, when it holds an
+  ``EncryptedPackage`` stream, a password-protected workbook (``ENCRYPTED_WORKBOOK``) — Office
+  wraps encrypted .xlsx files in an OLE container;
+- ``PAR1``: Parquet (written by the database pulls);
+- text starting with a JSON array of objects or a JSON object: JSON;
+- other text: CSV. Known binary formats (PDF, archives, images) and text containing NUL bytes are
+  rejected as ``UNSUPPORTED_FORMAT``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from pathlib import Path
+
+from etl.read import rejections
+
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+PARQUET_MAGIC = b"PAR1"
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+_KNOWN_BINARY = {
+    b"%PDF": "PDF 文件",
+    b"\x1f\x8b": "gzip 压缩包",
+    b"Rar!": "RAR 压缩包",
+    b"7z\xbc\xaf\x27\x1c": "7z 压缩包",
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"{\\rtf": "RTF 文档",
+}
+_HEAD_BYTES = 4096
+_SCAN_CHUNK = 1 << 20
+_JSON_START = re.compile(r"^\s*(?:\[\s*[{\]]|\{\s*[\"}])")
+_WORKSHEET_TYPE = b"spreadsheetml.worksheet+xml"
+
+
+def detect_format(path: Path) -> str:
+    """``csv``, ``xlsx``, ``json`` or ``parquet``; raises ``DeliveryRejected`` for anything else."""
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    if not head:
+        raise rejections.empty_file()
+    if head.startswith(ZIP_MAGICS):
+        return _zip_format(path)
+    if head.startswith(OLE_MAGIC):
+        raise rejections.encrypted_workbook() if _holds(path, ENCRYPTED_STREAM) else rejections.old_xls()
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    for magic, what in _KNOWN_BINARY.items():
+        if head.startswith(magic):
+            raise rejections.unsupported_format(what)
+    text = _head_text(head)
+    if text is None:
+        raise rejections.unsupported_format("二进制文件（不是文本）")
+    if not text.strip() and len(head) < _HEAD_BYTES:
+        raise rejections.empty_file()
+    return "json" if _JSON_START.match(text) else "csv"
+
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "[Content_Types].xml" not in names:
+                raise rejections.unsupported_format("一个压缩包，请解压后报送其中的数据文件")
+            content_types = archive.read("[Content_Types].xml")
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
+        raise rejections.corrupt_file("压缩格式的文件（.xlsx）") from exc
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+        raise rejections.macro_workbook()
+    if _WORKSHEET_TYPE not in content_types:
+        raise rejections.unsupported_format("其他 Office 文件（如 Word 文档或 .xlsb 工作簿），不是 .xlsx 工作簿")
+    return "xlsx"
+
+
+def _holds(path: Path, needle: bytes) -> bool:
+    """Whether the file contains ``needle``, read in chunks that overlap by its length."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_SCAN_CHUNK):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
+
+
+def _head_text(head: bytes) -> str | None:
+    """The first bytes as text for sniffing (BOM removed), or None for binary content."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, errors="replace")
+    if b"\x00" in head:
+        return None
+    head = head.removeprefix(codecs.BOM_UTF8)
+    # Only the first characters matter, and they are ASCII in every encoding we read.
+    return head.decode("latin-1")
