@@ -11,8 +11,9 @@ reason (``etl.read.rejections``) and a Chinese message for the clerk; nothing is
 >>> dataset = load_catalog().datasets["admin_penalty"]
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     path = Path(folder) / "处罚.xlsx"  # the extension lies: the content is CSV
-...     _ = path.write_text("柳州市行政处罚信息\\n行政相对人名称,CF_WSH,处罚决定日期\\n某公司,柳市监〔2026〕1号,2026/10/8\\n",
-...                         encoding="gbk")
+...     lines = ["柳州市行政处罚信息", "行政相对人名称,CF_WSH,处罚决定日期",
+...              "某公司,柳市监〔2026〕1号,2026/10/8"]
+...     _ = path.write_text("\\n".join(lines), encoding="gbk")
 ...     delivery = open_delivery(path, dataset)
 ...     batch = next(delivery.batches())
 >>> delivery.format, delivery.encoding, delivery.header_row, delivery.headers

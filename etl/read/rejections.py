@@ -37,7 +37,8 @@ def empty_file() -> DeliveryRejected:
 
 def no_data_rows(title: str) -> DeliveryRejected:
     return DeliveryRejected(
-        NO_DATA_ROWS, f"文件只有表头，没有数据行；如本期没有《{title}》数据，无需报送空文件，否则请填入数据后重新报送"
+        NO_DATA_ROWS,
+        f"文件只有表头，没有数据行；如本期没有《{title}》数据，无需报送空文件，否则请填入数据后重新报送",
     )
 
 
@@ -116,7 +117,7 @@ def invalid_json(record: int, detail: str) -> DeliveryRejected:
 def json_not_records(record: int) -> DeliveryRejected:
     return DeliveryRejected(
         INVALID_JSON,
-        f"JSON 文件第{record}条记录不是对象（{{\"列名\": \"值\", …}}）；"
+        f'JSON 文件第{record}条记录不是对象（{{"列名": "值", …}}）；'
         "文件应为一个由对象组成的 JSON 数组，或每行一个 JSON 对象",
     )
 

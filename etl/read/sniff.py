@@ -78,7 +78,7 @@ def _zip_format(path: Path) -> str:
     if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
         raise rejections.macro_workbook()
     if _WORKSHEET_TYPE not in content_types:
-        raise rejections.unsupported_format("其他 Office 文件（如 Word 文档或 .xlsb 工作簿），不是 .xlsx 工作簿")
+        raise rejections.unsupported_format("Word 文档、.xlsb 工作簿等其他 Office 文件，不是 .xlsx 工作簿")
     return "xlsx"
 
 
