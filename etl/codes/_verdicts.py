@@ -332,7 +332,7 @@ def _verdicts(codes: _Codes, kinds: np.ndarray, findings: Findings) -> CodeVerdi
     absent = None if present.all() else ~present
     if absent is not None:
         normalised = pc.if_else(pa.array(present), normalised, pa.scalar(None, pa.string()))
-    if absent is None and (kinds == kinds[0]).all():
+    if absent is None and len(kinds) and (kinds == kinds[0]).all():
         kind = pa.repeat(_KIND_NAMES[int(kinds[0])], len(kinds))
     else:
         kind = _KIND_NAMES.take(pa.array(kinds, mask=absent))
@@ -427,8 +427,7 @@ def _field(name: str, reason: str, rows: np.ndarray, findings: Findings, codes: 
         return pa.array(findings.expected[rows].view("S1")).cast(pa.string())
     if name == "char":
         return _chars_at(codes.normalised, rows, findings.pos[rows])
-    # The remaining fields are slices of the code, whose bounds depend on the kind the reason is
-    # about: USCC_BAD_DIVISION and REGNO_BAD_DIVISION show different positions.
+    # The remaining fields are slices of the code, declared by the module of the reason's kind.
     start, stop = _MODULES[reason.split("_")[0].lower()].MESSAGE_SLICES[name]
     return pc.utf8_slice_codeunits(codes.normalised.take(pa.array(rows)), start, stop)
 

@@ -5,8 +5,9 @@ so a code is never renamed or reused; the message text may be improved at any ti
 template names its fields in braces; the same template serves the scalar ``validate`` functions
 (through ``message``) and the vectorised ``etl.codes.check``.
 
-Messages about resident identity numbers never contain the number itself: they end up in feedback
-files and reports, which must not carry personal identity numbers unmasked.
+No message quotes more than a character or two of the value it is about: messages end up in
+feedback files and reports, which must not carry personal identity numbers unmasked, and a
+mistyped identity number may well be checked as another kind of code (``kind="auto"``).
 
 >>> message(USCC_BAD_CHECK, expected="L")
 '统一社会信用代码校验位错误，应为 L（若证照上最后一位不是 L，说明前17位有录入错误，请逐位核对）'
@@ -72,7 +73,10 @@ MESSAGES: Final[dict[str, str]] = {
         "统一社会信用代码前两位“{pair}”不是有效的登记管理部门码和机构类别码组合"
         "（例如企业为91、个体工商户为92、事业单位为12）；" + _RETYPE
     ),
-    USCC_BAD_DIVISION: "统一社会信用代码第3-8位“{division}”不是有效的行政区划代码；" + _RETYPE,
+    USCC_BAD_DIVISION: (
+        "统一社会信用代码第3-8位不是有效的行政区划代码（应为6位数字，前两位是省级代码，如广西为45）；"
+        + _RETYPE
+    ),
     USCC_BAD_CHECK: (
         "统一社会信用代码校验位错误，应为 {expected}"
         "（若证照上最后一位不是 {expected}，说明前17位有录入错误，请逐位核对）"
@@ -98,7 +102,9 @@ MESSAGES: Final[dict[str, str]] = {
     ),
     REGNO_BAD_LENGTH: "工商注册号应为15位数字，实际为{length}位；" + _RETYPE,
     REGNO_BAD_CHAR: "工商注册号只能由数字组成，第{pos}位是“{char}”；" + _RETYPE,
-    REGNO_BAD_DIVISION: "工商注册号前6位“{division}”不是有效的登记机关行政区划代码；" + _RETYPE,
+    REGNO_BAD_DIVISION: (
+        "工商注册号前6位不是有效的登记机关行政区划代码（前两位应为省级代码，如广西为45）；" + _RETYPE
+    ),
     REGNO_BAD_CHECK: (
         "工商注册号校验位错误，应为 {expected}"
         "（若执照上最后一位不是 {expected}，说明前14位有录入错误，请逐位核对）"

@@ -13,7 +13,7 @@ InvalidChecksum: 工商注册号校验位错误，应为 0（…）
 >>> validate('990200000012340')
 Traceback (most recent call last):
     ...
-InvalidComponent: 工商注册号前6位“990200”不是有效的登记机关行政区划代码…
+InvalidComponent: 工商注册号前6位不是有效的登记机关行政区划代码…
 >>> calc_check_char('45020000001234')
 '0'
 """
@@ -31,8 +31,6 @@ from etl.codes.normalise import first_bad_char, normalise, reject_damage
 
 LENGTH = 15
 ALLOWED = (string.digits,) * LENGTH
-# Message fields cut from the normalised code: name → (start, stop).
-MESSAGE_SLICES = {"division": (0, 6)}
 
 _DIGIT_BYTES = char_table(string.digits)
 
@@ -59,7 +57,7 @@ def validate(value: str) -> str:
         if bad is not None:
             raise InvalidFormat(reasons.REGNO_BAD_CHAR, pos=bad + 1, char=code[bad])
         if not divisions.is_plausible(code[:6], divisions.REGISTRATION):
-            raise InvalidComponent(reasons.REGNO_BAD_DIVISION, division=code[:6])
+            raise InvalidComponent(reasons.REGNO_BAD_DIVISION)
         expected = calc_check_char(code[:-1])
         if code[-1] != expected:
             raise InvalidChecksum(reasons.REGNO_BAD_CHECK, expected=expected)

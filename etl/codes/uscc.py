@@ -93,7 +93,7 @@ AUTHORITY_TYPES: Final[dict[str, str]] = {
 }
 ALLOWED = (ALPHABET,) * LENGTH
 # Message fields cut from the normalised code: name → (start, stop).
-MESSAGE_SLICES = {"pair": (0, 2), "division": (2, 8)}
+MESSAGE_SLICES = {"pair": (0, 2)}
 
 _CHECK_TABLES = pair_tables(value_table(ALPHABET), WEIGHTS)
 _CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 31, char_table(ALPHABET)[-np.arange(31) % 31])
@@ -142,7 +142,7 @@ def validate(value: str, *, regno: str | None = None) -> str:
         if code[1] not in AUTHORITY_TYPES.get(code[0], ""):
             raise InvalidComponent(reasons.USCC_BAD_AUTHORITY_TYPE, pair=code[:2])
         if not divisions.is_plausible(code[2:8], divisions.REGISTRATION):
-            raise InvalidComponent(reasons.USCC_BAD_DIVISION, division=code[2:8])
+            raise InvalidComponent(reasons.USCC_BAD_DIVISION)
         expected = calc_check_char(code[:17])
         if code[17] != expected:
             raise InvalidChecksum(reasons.USCC_BAD_CHECK, expected=expected)

@@ -1,0 +1,201 @@
+"""``etl.codes.check`` over Arrow arrays: shapes, nulls, auto-detection, and agreement with the
+scalar functions on hand-picked values (the property tests cover random ones)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pyarrow as pa
+import pytest
+
+from etl.codes import (
+    CodeVerdicts,
+    InvalidCode,
+    check,
+    idcard,
+    mask_idcards,
+    normalise_array,
+    orgcode,
+    regno,
+    uscc,
+)
+
+TODAY = datetime.date(2025, 6, 30)
+MODULES = {"uscc": uscc, "orgcode": orgcode, "regno": regno, "idcard": idcard}
+
+SAMPLES = [
+    "91110000600037341L",
+    "９１１１００００６０００３７３４１ｌ",
+    "91110000600037341N",
+    "9111000060003734",
+    "9111OOOO600037341L",
+    "94110000600037341L",
+    "91990000600037341L",
+    "914502000000000000",
+    "9.14502E+17",
+    "00000000000000000X",
+    "60003734-1",
+    "600037342",
+    "450200000012340",
+    "450200000012341",
+    "360426199101010071",
+    "360426199101010072",
+    "360426910101007",
+    "360426202601010071",
+    "柳州市某某公司",
+    "91110000600037341中",
+    " ",
+    "",
+    None,
+]
+
+
+def scalar_verdict(kind: str, value: str | None) -> tuple[object, ...]:
+    """What the scalar functions say about ``value``, in the shape of one verdict row."""
+    module = MODULES[kind]
+    if value is None or not module.compact(value):
+        return (None, None, None, None, None)
+    kwargs = {"today": TODAY} if kind == "idcard" else {}
+    try:
+        normalised = module.validate(value, **kwargs)
+    except InvalidCode as exc:
+        return (module.compact(value), False, module.compact(value) != value, exc.reason, exc.message)
+    return (normalised, True, normalised != value, None, None)
+
+
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_vectorised_agrees_with_scalar(kind: str) -> None:
+    verdicts = check(pa.array(SAMPLES), kind, today=TODAY)
+    rows = verdicts.to_table().to_pylist()
+    for value, row in zip(SAMPLES, rows, strict=True):
+        got = (row["normalised"], row["valid"], row["normalised_changed"], row["reason"], row["message"])
+        assert got == scalar_verdict(kind, value), value
+
+
+def test_verdicts_are_equal_length_arrays_with_a_table_view() -> None:
+    verdicts = check(pa.array(SAMPLES), "uscc")
+    assert isinstance(verdicts, CodeVerdicts)
+    assert len(verdicts) == len(SAMPLES)
+    table = verdicts.to_table()
+    assert table.column_names == ["kind", "normalised", "valid", "normalised_changed", "reason", "message"]
+    assert table.schema.field("valid").type == pa.bool_()
+    assert all(table.column(name).type == pa.string() for name in ["kind", "normalised", "reason", "message"])
+
+
+def test_absent_values_give_null_verdicts() -> None:
+    row = check(pa.array([None, "  ", "\u3000"]), "uscc").to_table().to_pylist()
+    assert all(set(r.values()) == {None} for r in row)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.chunked_array([["91110000600037341L"], [None, "91110000600037341N"]]),
+        pa.array(["91110000600037341L", None, "91110000600037341N"], pa.large_string()),
+        ["91110000600037341L", None, "91110000600037341N"],
+        pa.array(["x", "91110000600037341L", None, "91110000600037341N"]).slice(1),
+    ],
+)
+def test_input_forms(values: object) -> None:
+    assert check(values, "uscc").valid.to_pylist() == [True, None, False]
+
+
+def test_empty_input() -> None:
+    assert len(check(pa.array([], pa.string()), "auto")) == 0
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="kind must be one of"):
+        check(pa.array(["1"]), "vat")
+
+
+def test_placeholder_with_regno_column() -> None:
+    codes = pa.array([uscc.PLACEHOLDER, uscc.PLACEHOLDER, uscc.PLACEHOLDER, "91110000600037341L"])
+    regnos = pa.array(["450200000012340", "450200000012341", None, None])
+    verdicts = check(codes, "uscc", regno=regnos)
+    assert verdicts.valid.to_pylist() == [True, False, False, True]
+    assert verdicts.reason.to_pylist()[1:3] == ["USCC_PLACEHOLDER_WITHOUT_REGNO"] * 2
+    with pytest.raises(ValueError, match="regno has 1 values for 4 codes"):
+        check(codes, "uscc", regno=regnos.slice(3))
+
+
+def test_old_idcard_is_upgraded_and_flagged_as_changed() -> None:
+    verdicts = check(pa.array(["360426910101007", "360426199101010071"]), "idcard")
+    assert verdicts.normalised.to_pylist() == ["360426199101010071", "360426199101010071"]
+    assert verdicts.normalised_changed.to_pylist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "valid"),
+    [
+        ("91110000600037341L", "uscc", True),
+        ("91110000600037341N", "uscc", False),
+        ("9144030071526726XG", "uscc", True),
+        ("121200004013590816", "uscc", True),
+        ("00000000000000000X", "uscc", False),
+        ("60003734-1", "orgcode", True),
+        ("600037342", "orgcode", False),
+        ("450200000012340", "regno", True),
+        ("450200000012341", "regno", False),
+        ("360426910101007", "idcard", True),
+        ("360426199101010071", "idcard", True),
+        ("44011320141005001X", "idcard", True),
+        # Only the check character is wrong: still shaped like an identity number, so masked.
+        ("360426199101010072", "idcard", False),
+        ("9111000060003734", "unknown", False),
+        ("9.14502E+17", "unknown", False),
+    ],
+)
+def test_auto_detection(value: str, kind: str, valid: bool) -> None:
+    verdicts = check(pa.array([value]), "auto")
+    assert (verdicts.kind[0].as_py(), verdicts.valid[0].as_py()) == (kind, valid)
+
+
+def test_auto_prefers_idcard_when_a_value_passes_both_checks() -> None:
+    # An all-digit USCC that is also a valid identity number: taken as personal data, so masked.
+    code = find_uscc_that_is_also_an_idcard()
+    assert uscc.is_valid(code) and idcard.is_valid(code)
+    assert check(pa.array([code]), "auto").kind.to_pylist() == ["idcard"]
+
+
+def find_uscc_that_is_also_an_idcard() -> str:
+    # 12 (institution) + 4502 19 reads as address 124502 and a birth date 19YYMMDD, which continues
+    # into the organisation code; search the sequence for a check character both standards share.
+    for day in range(1, 29):
+        for sequence in range(100):
+            org_body = f"8001{day:02d}{sequence:02d}"
+            code17 = "12450219" + org_body + orgcode.calc_check_char(org_body)
+            code = code17 + uscc.calc_check_char(code17)
+            if idcard.is_valid(code) and uscc.is_valid(code):
+                return code
+    raise AssertionError("no ambiguous code found")
+
+
+def test_auto_regno_wins_over_old_idcard_when_both_pass() -> None:
+    for n in range(10000):
+        body = f"45020280010{n:03d}"[:14]
+        value = body + regno.calc_check_char(body)
+        if idcard.is_valid(value):
+            break
+    else:
+        raise AssertionError("no ambiguous value found")
+    assert check(pa.array([value]), "auto").kind.to_pylist() == ["regno"]
+
+
+def test_mask_idcards() -> None:
+    masked = mask_idcards(pa.array(["360426199101010071", "360426 910101 007", "1234", None]))
+    assert masked.to_pylist() == ["3604**********0071", "3604*******1007", "****", None]
+    assert masked.to_pylist()[:3] == [
+        idcard.mask(v) for v in ["360426199101010071", "360426 910101 007", "1234"]
+    ]
+
+
+def test_normalise_array() -> None:
+    assert normalise_array(pa.array(["ａｂ- c", None])).to_pylist() == ["ABC", None]
+
+
+def test_many_rows_with_every_kind_of_damage() -> None:
+    values = [v for v in SAMPLES if v is not None] * 5000
+    verdicts = check(pa.array(values), "uscc")
+    expected = [scalar_verdict("uscc", v)[3] for v in SAMPLES if v is not None] * 5000
+    assert verdicts.reason.to_pylist() == expected
