@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "etl.cli.calendar_cmd",
     "etl.cli.codes_cmd",
     "etl.cli.demo_data_cmd",
+    "etl.cli.expectations_cmd",
 ]
 
 

@@ -1,0 +1,263 @@
+"""The checks behind the custom expectations, over whole Arrow columns at once.
+
+Each function takes Arrow arrays (or numpy arrays) and returns a numpy boolean array with one
+entry per row: ``True`` where the row satisfies the rule. The custom GX expectations of
+``etl.validate.gx_expectations`` call these functions, so a rule is written once and shows up in GX
+results and Data Docs like a core expectation. Duplicates of the deduplication key need memory of
+earlier batches, which a GX suite cannot carry; ``DuplicateFinder`` keeps it (see ``state``).
+
+A condition (``when`` of a catalog rule) is a dict as in the catalog: ``{"field": F, "equals": V}``,
+``{"field": F, "in": [V, ...]}`` or ``{"field": F, "contains": V}``; ``contains`` looks for V among
+the items of a multi-valued field split at its separator.
+
+>>> import pyarrow as pa
+>>> condition_holds(pa.array(["警告;罚款", "警告", None]), {"contains": "罚款"}, separator=";").tolist()
+[True, False, False]
+>>> disallowed_items("警告;罚金;其他-责令改正", ("警告", "罚款"), ("其他-",), ";")
+['罚金']
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CHINA = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
+
+ArrayLike = pa.Array | pa.ChunkedArray
+
+
+def as_array(values: ArrayLike) -> pa.Array:
+    """One contiguous Arrow array, whatever the chunking."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+def filled(values: ArrayLike) -> np.ndarray:
+    """Per row: the cell holds a value (conform has already turned blank strings into null)."""
+    return as_array(values).is_valid().to_numpy(zero_copy_only=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Values of one field
+
+
+def separator_chars(separator: str) -> tuple[str, ...]:
+    """The separator and its full-width twin, which Chinese input methods type by default.
+
+    >>> separator_chars(";")
+    (';', '；')
+    """
+    chars = [separator]
+    if len(separator) == 1 and "!" <= separator <= "~":
+        chars.append(chr(ord(separator) + 0xFEE0))
+    return tuple(chars)
+
+
+def allowed_regex(allowed: Sequence[str], prefixes: Sequence[str] = (), separator: str | None = None) -> str:
+    """A regular expression (RE2 and Python syntax) for values made of allowed items.
+
+    Items are matched literally (``re.escape``); a prefix item needs some text after the prefix.
+    With a separator, one or more items joined by it (or its full-width twin), blanks around allowed.
+
+    >>> rx = allowed_regex(["警告", "罚款"], ["其他-"], ";")
+    >>> [bool(re.search(rx, v)) for v in ["警告", "警告； 罚款", "其他-责令改正", "其他-", "罚金"]]
+    [True, True, True, False, False]
+    """
+    stop = "".join(re.escape(c) for c in separator_chars(separator)) if separator else ""
+    tail = f"[^{stop}]+" if stop else ".+"
+    alternatives = [re.escape(v) for v in allowed] + [re.escape(p) + tail for p in prefixes]
+    item = "(?:" + "|".join(alternatives) + ")"
+    if not separator:
+        return f"^{item}$"
+    join = "\\s*[" + stop + "]\\s*"
+    return f"^\\s*{item}(?:{join}{item})*\\s*$"
+
+
+def split_items(value: str, separator: str) -> list[str]:
+    """The items of a multi-valued cell, stripped."""
+    pattern = "[" + "".join(re.escape(c) for c in separator_chars(separator)) + "]"
+    return [item.strip() for item in re.split(pattern, value)]
+
+
+def disallowed_items(
+    value: str, allowed: Sequence[str], prefixes: Sequence[str] = (), separator: str | None = None
+) -> list[str]:
+    """The items of ``value`` that are neither allowed values nor a prefix with text after it."""
+    items = split_items(value, separator) if separator else [value]
+    allowed_set = set(allowed)
+
+    def ok(item: str) -> bool:
+        return item in allowed_set or any(item.startswith(p) and len(item) > len(p) for p in prefixes)
+
+    return [item for item in items if not ok(item)]
+
+
+def code_validity(values: ArrayLike, kind: str, *, accept_placeholder: bool = False) -> np.ndarray:
+    """Per row: null, or a valid code of ``kind`` (``uscc``, ``orgcode``, ``regno``, ``idcard``).
+
+    ``accept_placeholder`` lets the USCC placeholder (17 zeros and X) pass: the dataset has a rule
+    that requires a registration number with it, and the registration number has its own check.
+    """
+    from etl.codes import check, reasons
+
+    array = as_array(values)
+    if not len(array):  # GX hands over an empty column when every cell is null
+        return np.zeros(0, dtype=bool)
+    verdicts = check(array, kind)
+    ok = pc.fill_null(verdicts.valid, True)
+    if accept_placeholder and kind == "uscc":
+        ok = pc.or_(
+            ok, pc.fill_null(pc.equal(verdicts.reason, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO), False)
+        )
+    return ok.to_numpy(zero_copy_only=False)
+
+
+def code_messages(values: ArrayLike, kind: str) -> tuple[list[str | None], list[str | None]]:
+    """The reason codes and Chinese messages of ``etl.codes.check`` for ``values``."""
+    from etl.codes import check
+
+    array = as_array(values)
+    if not len(array):
+        return [], []
+    verdicts = check(array, kind)
+    return verdicts.reason.to_pylist(), verdicts.message.to_pylist()
+
+
+def not_in_future(values: ArrayLike, today: datetime.date | None = None) -> np.ndarray:
+    """Per row: null, or a date no later than ``today`` (default: today in China)."""
+    today = today or datetime.datetime.now(CHINA).date()
+    array = as_array(values)
+    if pa.types.is_timestamp(array.type):
+        array = pc.cast(array, pa.date32())
+    later = pc.greater(array, pa.scalar(today, pa.date32()))
+    return ~pc.fill_null(later, False).to_numpy(zero_copy_only=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules across fields
+
+
+def condition_holds(
+    values: ArrayLike, condition: Mapping[str, Any], *, separator: str | None = None
+) -> np.ndarray:
+    """Per row: the condition (``equals``, ``in`` or ``contains``) holds; never where the value is null."""
+    array = as_array(values)
+    if array.type != pa.string():
+        array = pc.cast(array, pa.string())
+    if condition.get("equals") is not None:
+        mask = pc.equal(array, condition["equals"])
+    elif condition.get("in") is not None:
+        mask = pc.is_in(array, value_set=pa.array(list(condition["in"]), pa.string()))
+    else:
+        mask = _contains_item(array, condition["contains"], separator)
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _contains_item(array: pa.Array, item: str, separator: str | None) -> pa.Array:
+    if not separator:
+        return pc.match_substring(array, item)
+    stop = "".join(re.escape(c) for c in separator_chars(separator))
+    pattern = f"(?:^|[{stop}])\\s*{re.escape(item)}\\s*(?:[{stop}]|$)"
+    return pc.match_substring_regex(array, pattern)
+
+
+def required_when(condition: np.ndarray, required: Sequence[ArrayLike]) -> np.ndarray:
+    """Per row: the condition does not hold, or every required field is filled."""
+    all_filled = np.logical_and.reduce([filled(v) for v in required])
+    return ~condition | all_filled
+
+
+def one_filled(fields: Sequence[ArrayLike], condition: np.ndarray | None = None) -> np.ndarray:
+    """Per row: at least one of the fields is filled (only where ``condition`` holds, if given)."""
+    any_filled = np.logical_or.reduce([filled(v) for v in fields])
+    return any_filled if condition is None else ~condition | any_filled
+
+
+# --------------------------------------------------------------------------------------------------
+# Duplicates of the deduplication key
+
+
+def key_hashes(columns: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of each row's key, and whether the key is complete (no part null).
+
+    The hash is pandas' SipHash with its fixed key, so it is the same in every process.
+    """
+    from pandas.util import hash_array
+
+    combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.uint64)
+    complete = np.ones(len(combined), dtype=bool)
+    for part, values in enumerate(columns):
+        array = as_array(values)
+        complete &= filled(array)
+        if array.type != pa.string():
+            array = pc.cast(array, pa.string())
+        strings = pc.fill_null(array, "").to_numpy(zero_copy_only=False)
+        hashed = hash_array(strings, categorize=False)
+        # Rotate the running hash before mixing the next part in, so ("a", "b") ≠ ("b", "a").
+        combined = ((combined << np.uint64(part + 1)) | (combined >> np.uint64(63 - part))) ^ hashed
+    return combined, complete
+
+
+class DuplicateFinder:
+    """Remembers the first row of every key seen in a delivery, across batches.
+
+    Keys are kept as 64-bit hashes in a sorted array (16 bytes per distinct key, with the row
+    number). Two different keys share a hash with a probability of about n²/2⁶⁵ — for a million keys
+    about 3 in 100 million.
+
+    >>> finder = DuplicateFinder()
+    >>> finder.earlier_rows(np.array([7, 8, 7], np.uint64), np.array([2, 3, 4]), np.ones(3, bool)).tolist()
+    [-1, -1, 2]
+    >>> finder.earlier_rows(np.array([8, 9], np.uint64), np.array([5, 6]), np.ones(2, bool)).tolist()
+    [3, -1]
+    """
+
+    def __init__(self) -> None:
+        self._hashes = np.zeros(0, dtype=np.uint64)
+        self._rows = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def earlier_rows(self, hashes: np.ndarray, rows: np.ndarray, complete: np.ndarray) -> np.ndarray:
+        """Per row: the source row where its key first appeared, or -1 if this is the first time.
+
+        Rows whose key is incomplete take no part (a missing key part is reported as required).
+        """
+        earlier = np.full(len(hashes), -1, dtype=np.int64)
+        candidates = np.flatnonzero(complete)
+        if not len(candidates):
+            return earlier
+        batch_hashes = hashes[candidates]
+        unique, first_index = np.unique(batch_hashes, return_index=True)
+        first_of_row = first_index[np.searchsorted(unique, batch_hashes)]
+        later_in_batch = first_of_row != np.arange(len(candidates))
+        earlier[candidates[later_in_batch]] = rows[candidates[first_of_row[later_in_batch]]]
+
+        known_rows = self._lookup(unique)
+        seen = known_rows[np.searchsorted(unique, batch_hashes)]
+        earlier[candidates[seen >= 0]] = seen[seen >= 0]
+        new = known_rows < 0
+        self._remember(unique[new], rows[candidates[first_index[new]]])
+        return earlier
+
+    def _lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """The remembered row of each hash, or -1."""
+        position = np.minimum(np.searchsorted(self._hashes, hashes), max(len(self._hashes) - 1, 0))
+        if not len(self._hashes):
+            return np.full(len(hashes), -1, dtype=np.int64)
+        return np.where(self._hashes[position] == hashes, self._rows[position], -1)
+
+    def _remember(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        merged = np.concatenate([self._hashes, hashes])
+        order = np.argsort(merged, kind="stable")
+        self._hashes = merged[order]
+        self._rows = np.concatenate([self._rows, rows])[order]
