@@ -19,6 +19,7 @@ from etl.conform.headers import HeaderMapping
 from etl.conform.values import DECIMAL_TYPE, clean_strings, parse_dates, parse_decimals, parse_integers
 
 ROW = "_row"
+_DISTINCT_SAMPLE = 2000
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -122,20 +123,34 @@ def _type_code(
     catalog_field: CatalogField, raw: pa.Array, cleaned: dict[str, pa.Array], rows: pa.Array
 ) -> tuple[pa.Array, pa.Table]:
     """Normalise a code column with etl.codes; with ``type_when``, only where the condition holds."""
-    from etl.codes import check
-
     values = cleaned[catalog_field.name]
     applies = None
     if catalog_field.type_when is not None:
         applies = _condition_holds(catalog_field.type_when, cleaned, len(values))
         values = pc.if_else(applies, values, pa.scalar(None, pa.string()))
-    verdicts = check(values, catalog_field.type)
-    normalised = verdicts.normalised
+    if values.null_count == len(values):
+        return cleaned[catalog_field.name], cell_issues.empty_issues()
+    normalised, changed = normalise_codes(values, catalog_field.type)
     typed = normalised if applies is None else pc.if_else(applies, normalised, cleaned[catalog_field.name])
-    issues = cell_issues.normalised_code_issues(
-        rows, catalog_field, raw, normalised, verdicts.normalised_changed
-    )
-    return typed, issues
+    return typed, cell_issues.normalised_code_issues(rows, catalog_field, raw, normalised, changed)
+
+
+def normalise_codes(values: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
+    """``etl.codes.check(values, kind)``'s normalised codes and whether normalisation changed them.
+
+    Columns that repeat a few codes (the authority's own code on every row) are checked once per
+    distinct value; a sample of the column decides whether that pays for the dictionary encoding.
+    """
+    from etl.codes import check
+
+    sample = values.slice(0, _DISTINCT_SAMPLE)
+    if pc.count_distinct(sample).as_py() * 2 > len(sample):
+        verdicts = check(values, kind)
+        return verdicts.normalised, verdicts.normalised_changed
+    encoded = pc.dictionary_encode(values)
+    verdicts = check(encoded.dictionary, kind)
+    indices = encoded.indices
+    return pc.take(verdicts.normalised, indices), pc.take(verdicts.normalised_changed, indices)
 
 
 def _condition_holds(condition: Condition, cleaned: dict[str, pa.Array], count: int) -> pa.Array:

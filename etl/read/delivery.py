@@ -69,8 +69,8 @@ def make_batch(columns: list[pa.Array], rows: pa.Array) -> pa.RecordBatch:
 def drop_blank_rows(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Remove rows whose every cell is null."""
     cells = batch.columns[:-1] if batch.schema.names[-1] == ROW else batch.columns
-    if not cells or not any(column.null_count for column in cells):
-        return batch
+    if not cells or not all(column.null_count for column in cells):
+        return batch  # some column is filled on every row
     filled = pc.is_valid(cells[0])
     for column in cells[1:]:
         filled = pc.or_(filled, pc.is_valid(column))
