@@ -178,7 +178,7 @@ def _field_expectations(dataset: Dataset, f: CatalogField) -> Iterator[Expectati
     if f.allowed:
         yield _allowed(f)
     if f.pattern is not None:
-        rule_text = literal(f.description or f"格式规则：{f.pattern}")
+        rule_text = literal(f"格式规则：{f.pattern}")
         yield _expectation(
             "expect_column_values_to_match_regex",
             {**column, "regex": f.pattern},

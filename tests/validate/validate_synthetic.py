@@ -29,12 +29,13 @@ ISSUE_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class Batch:
-    """Shaped like etl.conform's ConformedBatch."""
+    """Shaped like etl.conform's ConformedBatch (plus how many rows were broken on purpose)."""
 
     rows: pa.Int64Array
     raw: pa.Table
     typed: pa.Table
     issues: pa.Table
+    broken: int = 0
 
 
 def valid_usccs(count: int, seed: int = 1) -> list[str]:
@@ -89,17 +90,18 @@ def admin_penalty_batch(
     )
     columns["confiscated_amount"] = pa.nulls(n, pa.decimal128(20, 6))
     columns["publicity_until"] = pa.nulls(n, pa.date32())
-    typed = _inject_errors(pa.table(columns), rng, bad)
+    typed, broken = _inject_errors(pa.table(columns), rng, bad)
     raw = pa.table(
         {
             name: typed[name] if typed[name].type == pa.string() else pc.cast(typed[name], pa.string())
             for name in typed.column_names
         }
     )
-    return Batch(rows=ids, raw=raw, typed=typed, issues=ISSUE_SCHEMA.empty_table())
+    return Batch(rows=ids, raw=raw, typed=typed, issues=ISSUE_SCHEMA.empty_table(), broken=broken)
 
 
-def _inject_errors(table: pa.Table, rng: np.random.Generator, bad: float) -> pa.Table:
+def _inject_errors(table: pa.Table, rng: np.random.Generator, bad: float) -> tuple[pa.Table, int]:
+    """Breaks about ``bad`` of the rows, each in one of four ways that each give one reason."""
     n = len(table)
     kinds = rng.integers(0, 4, n)
     broken = rng.random(n) < bad
@@ -114,4 +116,4 @@ def _inject_errors(table: pa.Table, rng: np.random.Generator, bad: float) -> pa.
         column = table[name]
         replacement = pa.scalar(value, column.type)
         table = table.set_column(table.column_names.index(name), name, pc.if_else(where, replacement, column))
-    return table
+    return table, int(broken.sum())
