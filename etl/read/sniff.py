@@ -39,7 +39,7 @@ _KNOWN_BINARY = {
 }
 _HEAD_BYTES = 4096
 _SCAN_CHUNK = 1 << 20
-_JSON_START = re.compile(r"^\s*(?:\[\s*[{\]]|\{\s*[\"}])")
+_JSON_START = re.compile(r"^\s*(?:\[\s*[{\[\]]|\{\s*[\"}])")
 _WORKSHEET_TYPE = b"spreadsheetml.worksheet+xml"
 
 

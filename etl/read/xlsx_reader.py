@@ -34,6 +34,7 @@ import zipfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -90,8 +91,7 @@ def open_xlsx(path: Path, dataset: Dataset, batch_rows: int) -> RawDelivery:
 
 def choose_sheet(path: Path, matcher: HeaderMatcher) -> SheetHeader:
     """The one sheet with the dataset's header and data rows; raises ``DeliveryRejected``."""
-    workbook = _open(path)
-    try:
+    with _workbook(path) as workbook:
         names, found, blank = [], [], []
         for worksheet in workbook.worksheets:
             names.append(worksheet.title)
@@ -107,8 +107,6 @@ def choose_sheet(path: Path, matcher: HeaderMatcher) -> SheetHeader:
             first_data = location.index + location.rows
             sheet = SheetHeader(worksheet.title, headers, location.index + 1, first_data + 1)
             found.append((sheet, _has_data(worksheet, sheet, head[first_data:])))
-    finally:
-        workbook.close()
 
     title = matcher.dataset.title
     if not found:
@@ -125,11 +123,19 @@ def choose_sheet(path: Path, matcher: HeaderMatcher) -> SheetHeader:
     return with_data[0]
 
 
-def _open(path: Path) -> Workbook:
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except _CORRUPT as exc:
-        raise rejections.corrupt_file("工作簿") from exc
+@contextmanager
+def _workbook(path: Path) -> Iterator[Workbook]:
+    """The workbook in read-only mode, opened from a handle: openpyxl refuses names not ending in
+    .xlsx, and the extension of a delivery means nothing."""
+    with path.open("rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except _CORRUPT as exc:
+            raise rejections.corrupt_file("工作簿") from exc
+        try:
+            yield workbook
+        finally:
+            workbook.close()
 
 
 def _guarded(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
@@ -192,8 +198,7 @@ def _excel_number(value: float) -> str:
 
 def _stream(path: Path, sheet: SheetHeader, batch_rows: int, bad_rows: BadRows) -> Iterator[pa.RecordBatch]:
     merges = MergeFiller(merged_ranges(path, sheet.name), sheet.data_row)
-    workbook = _open(path)
-    try:
+    with _workbook(path) as workbook:
         worksheet = workbook[sheet.name]
         worksheet.reset_dimensions()
         rows = worksheet.iter_rows(min_row=sheet.data_row, max_col=sheet.width, values_only=True)
@@ -210,8 +215,6 @@ def _stream(path: Path, sheet: SheetHeader, batch_rows: int, bad_rows: BadRows) 
                 records, numbers = [], []
         if records:
             yield _batch(records, numbers, sheet.width)
-    finally:
-        workbook.close()
 
 
 def _batch(records: list[list[str | None]], numbers: list[int], width: int) -> pa.RecordBatch:
