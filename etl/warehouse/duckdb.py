@@ -1,0 +1,143 @@
+"""The embedded DuckDB warehouse: one file, loaded straight from the staged Parquet.
+
+DuckDB lets one process at a time open a database file for writing. Airflow runs tasks in
+parallel processes, so the DAGs give every task that writes the embedded warehouse the Airflow
+pool ``duckdb_warehouse`` of one slot; on top of that, opening the file retries with back-off
+for ``lock_timeout`` seconds while another process holds it (a CLI command run by hand, say),
+then gives up with a clear message. PostgreSQL has no such limit.
+
+Loads read the staged Parquet with ``read_parquet($path)`` — the path is a bound parameter — and
+append new and changed rows with one ``INSERT … SELECT``; a staged file under an object-storage
+URI is scanned through pyarrow instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import duckdb
+import pyarrow as pa
+
+from etl.errors import WarehouseError
+from etl.warehouse import statements as st
+from etl.warehouse.base import Session, StagedFile, Warehouse, bind
+from etl.warehouse.schema import DIALECTS, Column, DatasetTable, Dialect, ident, internal_ident
+from etl.warehouse.urls import WarehouseUrl
+
+LOCK_MESSAGE = "Could not set lock"
+
+
+class DuckDBSession(Session):
+    dialect = DIALECTS["duckdb"]
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self._registered = 0
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        result = self.connection.execute(sql, bind(sql, params))
+        row = result.fetchone()
+        return int(row[0]) if row else 0
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, bind(sql, params)).fetchall()
+
+    def script(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.connection.sql(sql).to_arrow_table()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.connection.begin()
+        try:
+            yield
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
+
+    def _source(self, staged: StagedFile) -> tuple[str, dict[str, Any]]:
+        """SQL that reads ``staged`` and the parameters it needs."""
+        if staged.local_path is not None:
+            return "read_parquet($staged_path)", {"staged_path": str(staged.local_path)}
+        import pyarrow.dataset as ds
+
+        self._registered += 1
+        name = f"_staged_{self._registered}"
+        self.connection.register(name, ds.dataset(str(staged.location), format="parquet"))
+        return internal_ident(name), {}
+
+    def stage(self, name: str, columns: Sequence[Column], staged: StagedFile) -> None:
+        source, params = self._source(staged)
+        selected = _casts(columns, self.dialect)
+        sql = f"CREATE OR REPLACE TEMP TABLE {internal_ident(name)} AS SELECT {selected} FROM {source}"
+        self.connection.execute(sql, params)
+
+    def append_new_rows(self, table: DatasetTable, staged: StagedFile) -> int:
+        source, params = self._source(staged)
+        columns = st.append_columns(table)
+        names = st.select_list(columns)
+        key_match = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in table.dedup_key)
+        sql = (
+            f"INSERT INTO {ident(table.name)} ({names})\n"
+            f"SELECT {names} FROM (SELECT {_casts(columns, self.dialect)} FROM {source}) s\n"
+            f"WHERE NOT EXISTS (SELECT 1 FROM {ident(table.name)} t WHERE {key_match})"
+        )
+        row = self.connection.execute(sql, params).fetchone()
+        return int(row[0]) if row else 0
+
+
+def _casts(columns: Sequence[Column], dialect: Dialect) -> str:
+    return ", ".join(f"CAST({c.quoted} AS {dialect.types[c.logical_type]}) AS {c.quoted}" for c in columns)
+
+
+class DuckDBWarehouse(Warehouse):
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (duckdb.Error,)
+
+    def __init__(self, url: WarehouseUrl, *, lock_timeout: float = 10.0) -> None:
+        super().__init__(url)
+        assert url.path is not None
+        self.path = url.path
+        self.lock_timeout = lock_timeout
+
+    @contextmanager
+    def _connect(self, *, create: bool = False) -> Iterator[DuckDBSession]:
+        if not create and not self.path.exists():
+            raise WarehouseError(f"no warehouse at {self.url.display}; run `credit-etl warehouse init`")
+        connection = self._open()
+        try:
+            # Never let a SQL name resolve to a Python variable of the caller.
+            connection.execute("SET python_enable_replacements = false")
+            yield DuckDBSession(connection)
+        finally:
+            connection.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create the directory of warehouse {self.url.display}: {exc}"
+            raise WarehouseError(message) from exc
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if LOCK_MESSAGE not in str(exc):
+                    raise WarehouseError(f"cannot open warehouse {self.url.display}: {exc}") from exc
+                if time.monotonic() + delay > deadline:
+                    raise WarehouseError(
+                        f"warehouse {self.url.display} is locked by another process after waiting "
+                        f"{self.lock_timeout:g} s (DuckDB allows one writer; Airflow tasks share the "
+                        f"one-slot pool duckdb_warehouse): {exc}"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot open warehouse {self.url.display}: {exc}") from exc

@@ -1,0 +1,169 @@
+"""The staged Parquet files a load reads, and the record hash.
+
+The pipeline writes two files per delivery under the storage root, then calls
+``Warehouse.load``:
+
+accepted (``accepted_schema(dataset)``)
+    the dataset's fields in catalog order with their canonical Arrow types (string, date32,
+    decimal128(20, 6), int64), then ``_delivery_id``, ``_sha256``, ``_source_row`` and
+    ``_record_hash``. ``accepted_table`` builds it from conform's typed table.
+rejected (``REJECTED_SCHEMA``)
+    ``delivery_id``, ``source_row``, ``raw_json`` (the row exactly as delivered: a JSON object
+    whose keys are the canonical field names of conform's ``raw`` table, values the cell strings),
+    ``reasons_json`` (a JSON list of ``{field, rule, value, message}``).
+
+The record hash tells an unchanged re-delivered record from a changed one. It is DuckDB's 64-bit
+``hash`` of each non-null (field name, value) pair, combined with XOR, as 16 hex digits: a field
+the catalog gains later (null in old records) leaves old hashes unchanged, and it costs a fraction
+of a second per million rows where md5 over the serialised row costs seconds. DuckDB does not
+promise its ``hash`` across versions; ``tests/warehouse/test_staging.py`` pins known values, so an
+upgrade that changes it is noticed (its only effect would be one extra history version per record
+re-delivered afterwards).
+
+>>> from etl.catalog import load_catalog
+>>> dataset = load_catalog().datasets["tax_credit_grade_a"]
+>>> fields = pa.schema([f for f in accepted_schema(dataset) if not f.name.startswith("_")])
+>>> typed = pa.Table.from_pylist([{"subject_name": "柳州市某某有限公司", "list_year": 2025}], fields)
+>>> accepted = accepted_table(typed, dataset, delivery_id="d1", sha256="ab" * 32, source_rows=[2])
+>>> accepted.schema.field("list_year").type, accepted.column("_source_row").to_pylist()
+(DataType(int64), [2])
+>>> len(accepted.column("_record_hash")[0].as_py())
+16
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from etl.catalog import Dataset
+from etl.errors import WarehouseError
+from etl.warehouse.schema import STAGED_LINEAGE, DatasetTable, dataset_table, ident
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "code": pa.string(),
+    "date": pa.date32(),
+    "decimal": pa.decimal128(20, 6),
+    "integer": pa.int64(),
+}
+
+REJECTED_SCHEMA = pa.schema(
+    [
+        pa.field("delivery_id", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("reasons_json", pa.string(), nullable=False),
+    ]
+)
+
+PathLike = str | Path
+
+
+def accepted_schema(dataset: Dataset | DatasetTable) -> pa.Schema:
+    """Arrow schema of the accepted Parquet of ``dataset``."""
+    table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
+    return pa.schema(
+        [pa.field(c.name, ARROW_TYPES[c.logical_type]) for c in table.fields]
+        + [pa.field(c.name, ARROW_TYPES[c.logical_type], nullable=False) for c in STAGED_LINEAGE]
+    )
+
+
+def _hash_sql(table: DatasetTable) -> str:
+    # Names are checked identifiers, so quoting them as string literals is safe.
+    terms = [
+        f"CASE WHEN {ident(name)} IS NULL THEN 0::UBIGINT ELSE hash('{name}', {ident(name)}) END"
+        for name in table.field_names
+    ]
+    combined = reduce(lambda left, right: f"xor({left}, {right})", terms)
+    return f"SELECT printf('%016x', {combined}) AS h FROM _rows_to_hash"
+
+
+def record_hashes(typed: pa.Table, dataset: Dataset | DatasetTable) -> pa.Array:
+    """The record hash of every row of ``typed`` (the dataset's fields, canonical types)."""
+    import duckdb
+
+    table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
+    fields = _canonical_fields(typed, table)
+    connection = duckdb.connect()
+    try:
+        connection.register("_rows_to_hash", fields)
+        result = connection.sql(_hash_sql(table)).to_arrow_table()
+    finally:
+        connection.close()
+    return result.column(0).combine_chunks()
+
+
+def _canonical_fields(typed: pa.Table, table: DatasetTable) -> pa.Table:
+    missing = [name for name in table.field_names if name not in typed.column_names]
+    if missing:
+        raise WarehouseError(f"dataset {table.dataset_id}: typed rows lack fields {', '.join(missing)}")
+    columns = []
+    for column in table.fields:
+        values = typed.column(column.name)
+        target = ARROW_TYPES[column.logical_type]
+        try:
+            columns.append(values if values.type == target else values.cast(target))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise WarehouseError(
+                f"dataset {table.dataset_id}: field {column.name} of type {values.type} "
+                f"cannot be stored as {target}: {exc}"
+            ) from exc
+    return pa.table(columns, names=list(table.field_names))
+
+
+def accepted_table(
+    typed: pa.Table,
+    dataset: Dataset | DatasetTable,
+    *,
+    delivery_id: str,
+    sha256: str,
+    source_rows: pa.Array | Sequence[int],
+) -> pa.Table:
+    """Conform's typed rows with the lineage columns, ready to write as the accepted Parquet."""
+    table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
+    fields = _canonical_fields(typed, table)
+    rows = pa.array(source_rows, pa.int64())
+    if len(rows) != fields.num_rows:
+        raise WarehouseError(f"{len(rows)} source rows for {fields.num_rows} accepted rows")
+    lineage = {
+        "_delivery_id": pa.array([delivery_id] * fields.num_rows, pa.string()),
+        "_sha256": pa.array([sha256] * fields.num_rows, pa.string()),
+        "_source_row": rows,
+        "_record_hash": record_hashes(fields, table),
+    }
+    return pa.Table.from_arrays([*fields.columns, *lineage.values()], schema=accepted_schema(table))
+
+
+def parquet_file(path: PathLike) -> pq.ParquetFile:
+    """Opens a staged Parquet file from a local path or any URI ``pyarrow.fs`` understands."""
+    from pyarrow import fs
+
+    try:
+        if "://" in str(path):
+            filesystem, inner = fs.FileSystem.from_uri(str(path))
+            return pq.ParquetFile(filesystem.open_input_file(inner))
+        return pq.ParquetFile(str(path))
+    except (OSError, pa.ArrowException) as exc:
+        raise WarehouseError(f"cannot read staged file {path}: {exc}") from exc
+
+
+def require_columns(file: pq.ParquetFile, names: Sequence[str], what: str) -> None:
+    """Raises ``WarehouseError`` naming the columns a staged file lacks."""
+    present = set(file.schema_arrow.names)
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise WarehouseError(f"{what} lacks columns {', '.join(missing)}")
+
+
+def distinct_values(file: pq.ParquetFile, column: str) -> list[Any]:
+    """The distinct values of one column of a staged file (for consistency checks)."""
+    import pyarrow.compute as pc
+
+    values = file.read(columns=[column]).column(0)
+    return pc.unique(values).to_pylist()
