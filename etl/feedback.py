@@ -46,6 +46,7 @@ ADVICE_BY_RULE_PREFIX: tuple[tuple[str, str], ...] = (
     ("RAGGED_ROW", "请检查该行是否多出或缺少分隔符（逗号），或含有未成对的引号"),
 )
 DEFAULT_ADVICE = "请按问题说明修改后重新报送该行"
+NORMALISED_ADVICE = "已自动更正，无需重新报送；请在源系统中一并更正"
 
 
 def neutralise(value: str | None) -> str:
@@ -123,7 +124,7 @@ def _table_rows(items: Iterable[FeedbackItem]) -> Iterable[tuple[str, ...]]:
             neutralise(item.column),
             neutralise(item.value),
             neutralise(item.problem),
-            advice_for(item.rule),
+            advice_for(item.rule) if item.rejected else NORMALISED_ADVICE,
             "该行未入库" if item.rejected else "已自动更正并入库",
         )
 

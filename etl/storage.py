@@ -64,6 +64,11 @@ class Storage:
 
         return Path(self._full(key)) if isinstance(self.fs, fs.LocalFileSystem) else None
 
+    def location(self, key: str) -> str:
+        """Where a key is, for people and for readers that take a path or a URI."""
+        local = self.local_path(key)
+        return str(local) if local is not None else f"{self.uri.rstrip('/')}/{key}"
+
     def exists(self, key: str) -> bool:
         from pyarrow import fs
 

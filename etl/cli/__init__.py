@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "etl.cli.codes_cmd",
     "etl.cli.demo_data_cmd",
     "etl.cli.expectations_cmd",
+    "etl.cli.ingest_cmd",
     "etl.cli.warehouse_cmd",
 ]
 
@@ -41,10 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print a message and return non-zero, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Our own progress at INFO; libraries (GX is chatty) only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("etl").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return int(args.handler(args) or 0)
     except CreditEtlError as exc:

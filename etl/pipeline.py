@@ -1,0 +1,320 @@
+"""process_drop: one delivery, end to end — read, conform, validate, route, load, feedback, ledger.
+
+The DAGs, the CLI, backfills, reprocessing and the tests all call this one function; Airflow only
+schedules, retries and records. What it guarantees:
+
+- nothing is lost: every row read is either loaded or quarantined with its reasons, and the ledger
+  says how many of each (``rows_read = rows_loaded + rows_rejected``); the raw file stays archived;
+- idempotent: the same bytes for the same dataset and department are recorded as ``duplicate`` and
+  change nothing; a corrected re-delivery updates the records it corrects (history is kept);
+- atomic: accepted and rejected rows are staged as Parquet first and the warehouse applies them, the
+  quarantine and the ledger row in one transaction;
+- a delivery rejected whole (unreadable, missing required columns) gets a ledger row and a feedback
+  file saying why, in Chinese, for the clerk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from etl.catalog import Catalog, Dataset
+from etl.drop import Drop, now
+from etl.errors import DeliveryRejected
+from etl.feedback import FeedbackFiles, FeedbackItem, FeedbackSummary, items_from_reasons, write_feedback
+from etl.storage import Storage
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from etl.warehouse import LedgerRow, Warehouse
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 50_000
+
+STATUS_TEXT = {
+    "loaded": "全部入库",
+    "loaded_with_rejections": "部分入库，问题行已退回",
+    "rejected": "整体退回，未入库",
+    "duplicate": "重复报送，已忽略",
+    "failed": "处理失败，平台将重试",
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The ledger row of the attempt and where the department's feedback files are."""
+
+    ledger: LedgerRow
+    feedback: FeedbackFiles | None = None
+    normalised_cells: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Processed (rows may have been rejected) or a harmless duplicate."""
+        return self.ledger.status in ("loaded", "loaded_with_rejections", "duplicate")
+
+    def as_dict(self) -> dict[str, Any]:
+        row = self.ledger.as_dict()
+        row["feedback_paths"] = list(row["feedback_paths"])
+        row["normalised_cells"] = self.normalised_cells
+        return row
+
+
+@dataclass
+class _Routed:
+    """What the batches of one delivery produced."""
+
+    accepted: int = 0
+    rejected: int = 0
+    normalised: int = 0
+    items: list[FeedbackItem] = field(default_factory=list)
+
+
+def process_drop(
+    drop: Drop,
+    *,
+    catalog: Catalog,
+    warehouse: Warehouse,
+    storage: Storage,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    reprocess_of: int | None = None,
+    notes: str | None = None,
+) -> LoadResult:
+    """Processes one archived delivery and returns its ledger row.
+
+    ``reprocess_of`` (a ledger id) runs an already processed delivery again through the current
+    catalog instead of recording it as a duplicate.
+    """
+    from etl.warehouse import LedgerRow
+
+    dataset = catalog.dataset(drop.dataset)
+    started = now()
+    base = LedgerRow(
+        delivery_id=drop.delivery_id, dataset=drop.dataset, department=drop.department,
+        source=drop.source, file_name=drop.file_name, sha256=drop.sha256, size_bytes=drop.size_bytes,
+        received_at=drop.received_at, status="failed", started_at=started,
+        change_date=drop.change_date, reprocess_of=reprocess_of, notes=notes,
+    )  # fmt: skip
+    if reprocess_of is None:
+        previous = warehouse.find_delivery(drop.sha256, drop.dataset, drop.department)
+        if previous is not None and previous.is_processed:
+            log.info("%s: duplicate of ledger row %s", drop.delivery_id, previous.ledger_id)
+            note = f"与台账 {previous.ledger_id} 相同"
+            row = base.replace(status="duplicate", finished_at=now(), notes=note)
+            return LoadResult(warehouse.record_ledger(row))
+        if previous is not None:  # a failed attempt: redo it in place
+            base = base.replace(ledger_id=previous.ledger_id)
+
+    staging = f"staging/{drop.sha256}-{drop.dataset}-{drop.department}"
+    try:
+        with _local_copy(storage, drop) as path:
+            return _load(drop, dataset, catalog, warehouse, storage, path, staging, base, batch_rows)
+    except DeliveryRejected as exc:
+        log.warning("%s: rejected whole: %s", drop.delivery_id, exc)
+        item = FeedbackItem(row=None, column="整个文件", value=drop.file_name, problem=exc.message,
+                            rule=exc.reason)  # fmt: skip
+        row = base.replace(status="rejected", finished_at=now(), error_reason=exc.reason,
+                           error_message=exc.message)  # fmt: skip
+        files = _feedback(storage, drop, dataset, catalog, row, [item])
+        row = row.replace(feedback_paths=(files.xlsx_key, files.csv_key))
+        return LoadResult(warehouse.record_ledger(row), files)
+    except Exception as exc:
+        # Recorded so that freshness and the report see the attempt; re-raised so Airflow retries.
+        log.exception("%s: failed", drop.delivery_id)
+        row = base.replace(status="failed", finished_at=now(), error_reason=type(exc).__name__,
+                           error_message=str(exc)[:2000])  # fmt: skip
+        try:
+            warehouse.record_ledger(row)
+        except Exception:  # the warehouse itself may be what failed
+            log.exception("%s: could not record the failure in the ledger", drop.delivery_id)
+        raise
+    finally:
+        storage.delete_dir(staging)
+
+
+def _load(
+    drop: Drop,
+    dataset: Dataset,
+    catalog: Catalog,
+    warehouse: Warehouse,
+    storage: Storage,
+    path: Path,
+    staging: str,
+    base: LedgerRow,
+    batch_rows: int,
+) -> LoadResult:
+    from etl.warehouse import LoadBatch
+
+    accepted_key, rejected_key = f"{staging}/accepted.parquet", f"{staging}/rejected.parquet"
+    routed = _route(drop, dataset, path, storage, accepted_key, rejected_key, batch_rows)
+    status = (
+        "rejected" if routed.accepted == 0
+        else "loaded_with_rejections" if routed.rejected else "loaded"
+    )  # fmt: skip
+    row = base.replace(
+        status=status, finished_at=now(), rows_read=routed.accepted + routed.rejected,
+        rows_loaded=routed.accepted, rows_rejected=routed.rejected,
+    )  # fmt: skip
+    files = _feedback(storage, drop, dataset, catalog, row, routed.items)
+    row = row.replace(feedback_paths=(files.xlsx_key, files.csv_key))
+    report = warehouse.load(
+        LoadBatch(
+            ledger=row,
+            dataset=dataset,
+            accepted_path=storage.location(accepted_key) if routed.accepted else None,
+            rejected_path=storage.location(rejected_key) if routed.rejected else None,
+        )
+    )
+    log.info(
+        "%s: %s, read %d, loaded %d (new %d, changed %d, unchanged %d), rejected %d",
+        drop.delivery_id, status, row.rows_read, row.rows_loaded, report.inserted, report.updated,
+        report.unchanged, row.rows_rejected,
+    )  # fmt: skip
+    return LoadResult(report.ledger, files, routed.normalised)
+
+
+def _route(
+    drop: Drop,
+    dataset: Dataset,
+    path: Path,
+    storage: Storage,
+    accepted_key: str,
+    rejected_key: str,
+    batch_rows: int,
+) -> _Routed:
+    """Streams the delivery through conform and validate into the two staging files."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from etl.conform import conform_batch, map_headers
+    from etl.read import open_delivery
+    from etl.validate import DeliveryState, validate_batch
+    from etl.warehouse.staging import REJECTED_SCHEMA, accepted_schema, accepted_table
+
+    delivery = open_delivery(path, dataset, batch_rows=batch_rows)
+    mapping = map_headers(delivery.headers, dataset)
+    titles = {f.name: f.title for f in dataset.fields}
+    state = DeliveryState()
+    routed = _Routed()
+    with ExitStack() as stack:
+        accepted_out = pq.ParquetWriter(
+            stack.enter_context(storage.open_write(accepted_key)), accepted_schema(dataset)
+        )
+        rejected_out = pq.ParquetWriter(
+            stack.enter_context(storage.open_write(rejected_key)), REJECTED_SCHEMA
+        )
+        stack.callback(accepted_out.close)
+        stack.callback(rejected_out.close)
+        for batch in delivery.batches():
+            conformed = conform_batch(batch, mapping, dataset)
+            verdicts = validate_batch(conformed, dataset, state)
+            keep = pc.invert(verdicts.rejected)
+            accepted = accepted_table(
+                conformed.typed.filter(keep), dataset, delivery_id=drop.delivery_id,
+                sha256=drop.sha256, source_rows=conformed.rows.filter(keep),
+            )  # fmt: skip
+            accepted_out.write_table(accepted)
+            rejected = _rejected_rows(drop, conformed.raw.filter(verdicts.rejected),
+                                      conformed.rows.filter(verdicts.rejected), verdicts.reasons)  # fmt: skip
+            rejected_out.write_table(rejected)
+            routed.accepted += accepted.num_rows
+            routed.rejected += rejected.num_rows
+            routed.items += items_from_reasons(verdicts.reasons.to_pylist(), titles)
+            normalised = conformed.issues.filter(pc.equal(conformed.issues["severity"], "normalised"))
+            routed.normalised += normalised.num_rows
+            routed.items += items_from_reasons(normalised.to_pylist(), titles, rejected=False)
+        # Rows the reader could not split into cells are read and rejected like any other.
+        if delivery.bad_rows:
+            unreadable = _unreadable_rows(drop, delivery.bad_rows)
+            rejected_out.write_table(unreadable)
+            routed.rejected += unreadable.num_rows
+            routed.items += [
+                FeedbackItem(row=row, column="整行", value=None, problem=message, rule="RAGGED_ROW")
+                for row, message in delivery.bad_rows
+            ]
+    return routed
+
+
+def _rejected_rows(drop: Drop, raw: pa.Table, rows: pa.Array, reasons: pa.Table) -> pa.Table:
+    """Quarantine records: the row as delivered and every reason it was rejected."""
+    import pyarrow as pa
+
+    from etl.warehouse.staging import REJECTED_SCHEMA
+
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for reason in reasons.to_pylist():
+        by_row.setdefault(reason["row"], []).append(
+            {k: reason[k] for k in ("field", "rule", "value", "message")}
+        )
+    numbers = rows.to_pylist()
+    return pa.Table.from_pydict(
+        {
+            "delivery_id": [drop.delivery_id] * len(numbers),
+            "source_row": numbers,
+            "raw_json": [json.dumps(cells, ensure_ascii=False) for cells in raw.to_pylist()],
+            "reasons_json": [json.dumps(by_row.get(n, []), ensure_ascii=False) for n in numbers],
+        },
+        schema=REJECTED_SCHEMA,
+    )
+
+
+def _unreadable_rows(drop: Drop, bad_rows: list[tuple[int, str]]) -> pa.Table:
+    import pyarrow as pa
+
+    from etl.warehouse.staging import REJECTED_SCHEMA
+
+    return pa.Table.from_pydict(
+        {
+            "delivery_id": [drop.delivery_id] * len(bad_rows),
+            "source_row": [row for row, _ in bad_rows],
+            "raw_json": ["{}"] * len(bad_rows),
+            "reasons_json": [
+                json.dumps([{"field": None, "rule": "RAGGED_ROW", "value": None, "message": message}],
+                           ensure_ascii=False)
+                for _, message in bad_rows
+            ],
+        },
+        schema=REJECTED_SCHEMA,
+    )
+
+
+def _feedback(
+    storage: Storage,
+    drop: Drop,
+    dataset: Dataset,
+    catalog: Catalog,
+    row: LedgerRow,
+    items: list[FeedbackItem],
+) -> FeedbackFiles:
+    department = catalog.departments[drop.department]
+    summary = FeedbackSummary(
+        department_name=department.name, dataset_title=dataset.title, file_name=drop.file_name,
+        received_at=drop.received_at, rows_read=row.rows_read, rows_loaded=row.rows_loaded,
+        rows_rejected=row.rows_rejected, status_text=STATUS_TEXT[row.status],
+    )  # fmt: skip
+    stem = Path(drop.file_name).stem[:80] or "delivery"
+    prefix = f"feedback/{drop.department}/{drop.dataset}/{stem}.{drop.sha256[:8]}.反馈"
+    return write_feedback(storage, prefix, summary, items)
+
+
+@contextmanager
+def _local_copy(storage: Storage, drop: Drop) -> Iterator[Path]:
+    """The raw delivery as a local file: itself on a local root, a temporary copy otherwise."""
+    local = storage.local_path(drop.raw_key)
+    if local is not None:
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="credit-etl-") as folder:
+        path = Path(folder) / "delivery"
+        with storage.open_read(drop.raw_key) as src, path.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        yield path
