@@ -109,15 +109,18 @@ def code_validity(values: ArrayLike, kind: str, *, accept_placeholder: bool = Fa
     from etl.codes import check, reasons
 
     array = as_array(values)
-    if not len(array):  # GX hands over an empty column when every cell is null
-        return np.zeros(0, dtype=bool)
-    verdicts = check(array, kind)
-    ok = pc.fill_null(verdicts.valid, True)
+    present = filled(array)
+    ok = np.ones(len(array), dtype=bool)
+    if not present.any():
+        return ok
+    # Only the filled cells go to check: its byte matrix costs as much for a null as for a code.
+    verdicts = check(array.filter(pa.array(present)) if not present.all() else array, kind)
+    valid = verdicts.valid.to_numpy(zero_copy_only=False)
     if accept_placeholder and kind == "uscc":
-        ok = pc.or_(
-            ok, pc.fill_null(pc.equal(verdicts.reason, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO), False)
-        )
-    return ok.to_numpy(zero_copy_only=False)
+        placeholder = pc.equal(verdicts.reason, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO)
+        valid |= pc.fill_null(placeholder, False).to_numpy(zero_copy_only=False)
+    ok[present] = valid
+    return ok
 
 
 def code_messages(values: ArrayLike, kind: str) -> tuple[list[str | None], list[str | None]]:
@@ -236,28 +239,28 @@ class DuplicateFinder:
         candidates = np.flatnonzero(complete)
         if not len(candidates):
             return earlier
-        batch_hashes = hashes[candidates]
-        unique, first_index = np.unique(batch_hashes, return_index=True)
-        first_of_row = first_index[np.searchsorted(unique, batch_hashes)]
+        unique, first_index, inverse = np.unique(hashes[candidates], return_index=True, return_inverse=True)
+        first_of_row = first_index[inverse]
         later_in_batch = first_of_row != np.arange(len(candidates))
         earlier[candidates[later_in_batch]] = rows[candidates[first_of_row[later_in_batch]]]
 
         known_rows = self._lookup(unique)
-        seen = known_rows[np.searchsorted(unique, batch_hashes)]
+        seen = known_rows[inverse]
         earlier[candidates[seen >= 0]] = seen[seen >= 0]
         new = known_rows < 0
         self._remember(unique[new], rows[candidates[first_index[new]]])
         return earlier
 
     def _lookup(self, hashes: np.ndarray) -> np.ndarray:
-        """The remembered row of each hash, or -1."""
-        position = np.minimum(np.searchsorted(self._hashes, hashes), max(len(self._hashes) - 1, 0))
+        """The remembered row of each of the sorted ``hashes``, or -1."""
         if not len(self._hashes):
             return np.full(len(hashes), -1, dtype=np.int64)
+        # Sorted needles walk the sorted array in order, which keeps the binary searches in cache.
+        position = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
         return np.where(self._hashes[position] == hashes, self._rows[position], -1)
 
     def _remember(self, hashes: np.ndarray, rows: np.ndarray) -> None:
-        merged = np.concatenate([self._hashes, hashes])
-        order = np.argsort(merged, kind="stable")
-        self._hashes = merged[order]
-        self._rows = np.concatenate([self._rows, rows])[order]
+        """Merge new sorted ``hashes`` (none of them known) into the sorted memory."""
+        position = np.searchsorted(self._hashes, hashes)
+        self._hashes = np.insert(self._hashes, position, hashes)
+        self._rows = np.insert(self._rows, position, rows)
