@@ -70,7 +70,7 @@ _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 _BYTE_CLASS[ord("a") : ord("z") + 1] = _LOWER
 _BYTE_CLASS[[ord(c) for c in normalise.DROPPED if c.isascii()]] = _DROP
 _BYTE_CLASS[0x80:] = _NON_ASCII
-_NON_ASCII_DROPPED = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in normalise.DROPPED if not c.isascii()) + "]"
+_DROPPED = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in normalise.DROPPED) + "]"
 # One byte per character lets byte positions stand for character positions in the matrix.
 _SHADOW_BYTE = "\x7f"
 
@@ -176,6 +176,8 @@ def _buffers(array: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     """The offsets (rebased to 0) and the bytes they point into, without copying."""
     _, offsets_buffer, data_buffer = array.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    # int64 from here on: searchsorted would otherwise convert the offsets on every call.
+    offsets = offsets.astype(np.int64)
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     return offsets - offsets[0], data[offsets[0] : offsets[-1]]
 
@@ -187,38 +189,84 @@ def _from_buffers(like: pa.StringArray, offsets: np.ndarray, data: np.ndarray) -
     )
 
 
-def _row_any(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Per row, whether any of its bytes is flagged."""
-    counts = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return counts[offsets[1:]] != counts[offsets[:-1]]
+def _rows_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The row each byte position belongs to."""
+    return np.searchsorted(offsets, positions, side="right") - 1
 
 
 def _normalise(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
     """``etl.codes.normalise.normalise`` over a column; also tells which values it changed."""
     offsets, data = _buffers(array)
     changed = np.zeros(len(array), dtype=bool)
-    # Bytes from "0" to "Z" are never changed; clean input is the common case, and two reductions
-    # prove it much faster than the byte-class lookup, which only runs when something needs doing.
+    # Bytes from "0" to "Z" are never changed. Clean input is the common case and two reductions
+    # prove it; otherwise only the positions of the other bytes are worked on, so the cost follows
+    # the amount of dirt rather than the size of the column.
     if not len(data) or (data.min() >= ord("0") and data.max() <= ord("Z")):
         return array, changed
-    classes = _BYTE_CLASS[data]
-    if (classes & _NON_ASCII).any():
-        unicode_done = pc.replace_substring_regex(
-            pc.utf8_normalize(array, form="NFKC"), _NON_ASCII_DROPPED, ""
-        )
-        changed |= pc.fill_null(pc.not_equal(array, unicode_done), False).to_numpy(zero_copy_only=False)
-        array = unicode_done
-        offsets, data = _buffers(array)
-        classes = _BYTE_CLASS[data]
-    lower = (classes & _LOWER).astype(bool)
-    drop = (classes & _DROP).astype(bool)
-    changed |= _row_any(lower | drop, offsets)
-    data = np.where(lower, data - 32, data).astype(np.uint8)
-    if drop.any():
-        keep = ~drop
-        offsets = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[offsets]
-        data = data[keep]
-    return _from_buffers(array, offsets, data), changed
+    special = np.flatnonzero((data < ord("0")) | (data > ord("Z")))
+    classes = _BYTE_CLASS[data[special]]
+    fullwidth, blanks, rest = _fullwidth_forms(data, special[(classes & _NON_ASCII) != 0])
+    # Replacements (position → new byte) and deletions, both as byte positions of the input.
+    replaced = np.concatenate([fullwidth, special[(classes & _LOWER) != 0]])
+    new_bytes = np.concatenate(
+        [_FULLWIDTH_TO_ASCII[data[fullwidth + 1], data[fullwidth + 2]], data[replaced[len(fullwidth) :]]]
+    )
+    made = _BYTE_CLASS[new_bytes]
+    new_bytes[(made & _LOWER) != 0] -= 32
+    dropped = [special[(classes & _DROP) != 0], replaced[(made & _DROP) != 0], fullwidth + 1, fullwidth + 2]
+    drop = np.sort(np.concatenate([*dropped, blanks, blanks + 1, blanks + 2]))
+    changed[_rows_of(np.concatenate([replaced, drop]), offsets)] = True
+    if drop.size:
+        keep = np.ones(len(data), dtype=bool)
+        keep[drop] = False
+        new_data = data[keep]
+        # A replaced byte moves left by the number of deleted bytes before it.
+        new_data[replaced - np.searchsorted(drop, replaced)] = new_bytes
+        dropped_per_row = np.bincount(_rows_of(drop, offsets), minlength=len(array))
+        new_offsets = offsets - np.concatenate([[0], np.cumsum(dropped_per_row)])
+    else:
+        new_data = data.copy()
+        new_data[replaced] = new_bytes
+        new_offsets = offsets
+    normalised = _from_buffers(array, new_offsets, new_data)
+    rest_rows = np.unique(_rows_of(rest, offsets))
+    if rest_rows.size:
+        normalised = _normalise_unicode(array, normalised, rest_rows, changed)
+    return normalised, changed
+
+
+# UTF-8 of the full-width forms U+FF01-FF5E is EF BC 81-BF or EF BD 80-9E; NFKC maps each to the
+# ASCII character 0x21-0x7E in the same order. The ideographic space U+3000 (E3 80 80) becomes a
+# blank. These cover what spreadsheets do to codes, and are handled on the byte buffer directly.
+_FULLWIDTH_TO_ASCII = np.zeros((256, 256), dtype=np.uint8)
+_FULLWIDTH_TO_ASCII[0xBC, 0x81:0xC0] = np.arange(0x21, 0x60)
+_FULLWIDTH_TO_ASCII[0xBD, 0x80:0x9F] = np.arange(0x60, 0x7F)
+
+
+def _fullwidth_forms(data: np.ndarray, non_ascii: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Among the non-ASCII byte positions: leads of full-width forms, leads of ideographic spaces,
+    and the positions of all other non-ASCII bytes (left to the general Unicode route)."""
+    lead = non_ascii[(data[non_ascii] == 0xEF) | (data[non_ascii] == 0xE3)]
+    # Valid UTF-8 has two more bytes after these leads; the clip only guards against invalid input.
+    second, third = data[np.minimum(lead + 1, len(data) - 1)], data[np.minimum(lead + 2, len(data) - 1)]
+    is_fullwidth = (data[lead] == 0xEF) & (_FULLWIDTH_TO_ASCII[second, third] != 0)
+    is_blank = (data[lead] == 0xE3) & (second == 0x80) & (third == 0x80)
+    fullwidth, blanks = lead[is_fullwidth], lead[is_blank]
+    handled = np.concatenate([fullwidth, fullwidth + 1, fullwidth + 2, blanks, blanks + 1, blanks + 2])
+    return fullwidth, blanks, np.setdiff1d(non_ascii, handled, assume_unique=True)
+
+
+def _normalise_unicode(
+    original: pa.StringArray, normalised: pa.StringArray, rows: np.ndarray, changed: np.ndarray
+) -> pa.StringArray:
+    """Normalise ``rows`` of ``original`` in full (NFKC, then the ASCII rules) into ``normalised``:
+    the rows holding non-ASCII text other than full-width forms, e.g. Chinese characters."""
+    before = original.take(pa.array(rows))
+    after = pc.ascii_upper(pc.replace_substring_regex(pc.utf8_normalize(before, form="NFKC"), _DROPPED, ""))
+    changed[rows] = pc.not_equal(before, after).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(original), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(normalised, pa.array(mask), after)
 
 
 def _matrix(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:

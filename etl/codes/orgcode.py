@@ -42,7 +42,7 @@ ALLOWED = (BODY_ALPHABET,) * 8 + (CHECK_CHARS,)
 
 # Remainder of the weighted sum → check character: 11 - r, with 10 written X and 11 written 0.
 _CHECK_OF_REMAINDER = "".join(CHECK_CHARS[(11 - r) % 11] for r in range(11))
-_CHECK_TABLES = pair_tables(value_table(BODY_ALPHABET), WEIGHTS)
+_CHECK_TABLES = pair_tables(value_table(BODY_ALPHABET), WEIGHTS, 11)
 _CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 11, char_table(_CHECK_OF_REMAINDER))
 
 

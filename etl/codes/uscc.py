@@ -95,7 +95,7 @@ ALLOWED = (ALPHABET,) * LENGTH
 # Message fields cut from the normalised code: name → (start, stop).
 MESSAGE_SLICES = {"pair": (0, 2)}
 
-_CHECK_TABLES = pair_tables(value_table(ALPHABET), WEIGHTS)
+_CHECK_TABLES = pair_tables(value_table(ALPHABET), WEIGHTS, 31)
 _CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 31, char_table(ALPHABET)[-np.arange(31) % 31])
 _PLACEHOLDER_BYTES = np.frombuffer(PLACEHOLDER.encode("ascii"), dtype=np.uint8)
 

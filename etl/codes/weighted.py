@@ -11,8 +11,8 @@ the way the remainder becomes a character differ, and those stay in the code-spe
 >>> from etl.codes._matrix import pair_columns, value_table
 >>> digits = value_table("0123456789")
 >>> codes = np.frombuffer(b"9110" b"91X0", dtype=np.uint8).reshape(2, 4)
->>> pair_sums(pair_columns(codes), pair_tables(digits, (1, 3, 9))).tolist()
-[21, 16396]
+>>> pair_sums(pair_columns(codes), pair_tables(digits, (1, 3, 9), 31)).tolist()
+[21, 1036]
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import numpy as np
 
 from etl.codes._matrix import NOT_IN_ALPHABET, PAIR_FIRST, PAIR_SECOND
 
-# The entry of a pair holding a byte without a value; above any sum of valid entries, so that a
-# total ≥ INVALID flags a bad character, and small, so that a table indexed by totals stays small.
-INVALID = 1 << 14
+# The entry of a pair holding a byte without a value: above any sum of valid entries, so that a
+# total ≥ INVALID flags a bad character, and small enough for 16-bit totals and short tables.
+INVALID = 1 << 10
 
 
 def weighted_sum(values: Iterable[int], weights: Sequence[int], modulus: int) -> int:
@@ -40,23 +40,24 @@ def weighted_sums(values: np.ndarray, weights: Sequence[int], modulus: int) -> n
     return np.einsum("ij,j->i", values, np.asarray(weights, dtype=np.int32)) % modulus
 
 
-def pair_tables(values: np.ndarray, weights: Sequence[int]) -> np.ndarray:
+def pair_tables(values: np.ndarray, weights: Sequence[int], modulus: int) -> np.ndarray:
     """Tables for ``pair_sums``: the weighted values of every byte pair, for each pair of positions.
 
     ``values`` maps a byte to its value (NOT_IN_ALPHABET for bytes outside the alphabet); entry
-    a + 256·b of table j is ``weights[2j]·value(a) + weights[2j+1]·value(b)``, or INVALID when a or
-    b has no value. An odd number of weights is padded with a 0, so the byte after the last weighted
-    position is still required to be in the alphabet (which suits a trailing check character).
+    a + 256·b of table j is ``(weights[2j]·value(a) + weights[2j+1]·value(b)) mod modulus``, or
+    INVALID when a or b has no value. An odd number of weights is padded with a 0, so the byte after
+    the last weighted position is still required to be in the alphabet (it suits a trailing check
+    character). Entries are reduced modulo ``modulus`` so that totals fit in 16 bits.
     """
     padded = (*weights, 0) if len(weights) % 2 else tuple(weights)
+    if len(padded) // 2 * (modulus - 1) >= INVALID:
+        raise ValueError("too many positions or too large a modulus for 16-bit pair sums")
     first = values[PAIR_FIRST].astype(np.int32)
     second = values[PAIR_SECOND].astype(np.int32)
     invalid = (first == NOT_IN_ALPHABET) | (second == NOT_IN_ALPHABET)
     weight_pairs = zip(padded[::2], padded[1::2], strict=True)
-    tables = np.stack([np.where(invalid, INVALID, w1 * first + w2 * second) for w1, w2 in weight_pairs])
-    if np.where(invalid, 0, tables).max(axis=1).sum() >= INVALID:
-        raise ValueError("weights too large for pair tables: valid sums could reach INVALID")
-    return tables.astype(np.int32)
+    tables = [np.where(invalid, INVALID, (w1 * first + w2 * second) % modulus) for w1, w2 in weight_pairs]
+    return np.stack(tables).astype(np.uint16)
 
 
 def remainder_table(tables: np.ndarray, modulus: int, char_of_remainder: np.ndarray) -> np.ndarray:
@@ -68,9 +69,11 @@ def remainder_table(tables: np.ndarray, modulus: int, char_of_remainder: np.ndar
 
 
 def pair_sums(pairs: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    """Per code, the weighted sum (not reduced) over its ``pair_columns``; ≥ INVALID where a byte
-    has no value."""
+    """Per code, the sum of its pairs' table entries over its ``pair_columns`` (reduce it with
+    ``remainder_table``); ≥ INVALID where a byte has no value."""
     total = tables[0][pairs[0]]
+    entry = np.empty_like(total)
     for j in range(1, len(tables)):
-        total += tables[j][pairs[j]]
+        np.take(tables[j], pairs[j], out=entry)
+        total += entry
     return total
