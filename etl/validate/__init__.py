@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -34,23 +34,9 @@ from etl.validate.verdicts import REASON_SCHEMA, Verdicts
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["REASON_SCHEMA", "ConformedLike", "DeliveryState", "Verdicts", "build_data_docs", "validate_batch"]
+    from etl.conform import ConformedBatch
 
-# Arrow types of the catalog's field types, for columns a delivery did not carry.
-ARROW_TYPES = {
-    "date": pa.date32(),
-    "decimal": pa.decimal128(20, 6),
-    "integer": pa.int64(),
-}
-
-
-class ConformedLike(Protocol):
-    """What validate needs of ``etl.conform``'s ConformedBatch."""
-
-    rows: pa.Int64Array
-    raw: pa.Table
-    typed: pa.Table
-    issues: pa.Table
+__all__ = ["REASON_SCHEMA", "DeliveryState", "Verdicts", "build_data_docs", "validate_batch"]
 
 
 @dataclass
@@ -62,7 +48,7 @@ class DeliveryState:
 
 
 def validate_batch(
-    conformed: ConformedLike,
+    conformed: ConformedBatch,
     dataset: Dataset,
     state: DeliveryState,
     *,
@@ -115,7 +101,9 @@ def gx_frame(typed: pa.Table, dataset: Dataset) -> pd.DataFrame:
 def _column(typed: pa.Table, dataset: Dataset, name: str) -> pa.ChunkedArray | pa.Array:
     if name in typed.column_names:
         return typed[name]
-    return pa.nulls(len(typed), ARROW_TYPES.get(dataset.field(name).type, pa.string()))
+    from etl.conform import ARROW_TYPES
+
+    return pa.nulls(len(typed), ARROW_TYPES[dataset.field(name).type])
 
 
 def build_data_docs(out_dir: Path, **kwargs: Any) -> Path:

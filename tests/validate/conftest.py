@@ -9,13 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from validate_synthetic import ISSUE_SCHEMA, Batch
 
 from etl.catalog import Dataset, load_catalog
-
-# Until etl.conform's ConformedBatch lands, ``Batch`` (same four fields) stands in for it.
-
-ARROW_TYPES = {"date": pa.date32(), "decimal": pa.decimal128(20, 6), "integer": pa.int64()}
+from etl.conform import ARROW_TYPES, ISSUE_SCHEMA, ConformedBatch
 
 # A clean 行政处罚 record of an enterprise; test rows override a field or two.
 GOOD: dict[str, Any] = {
@@ -56,7 +52,7 @@ def make_batch(
     start_row: int = 2,
     raw: Mapping[int, Mapping[str, str]] | None = None,
     issues: Sequence[Mapping[str, Any]] = (),
-) -> Batch:
+) -> ConformedBatch:
     """A batch whose typed values are ``records`` (missing fields null) and raw cells their text.
 
     ``raw`` overrides the delivered text of some cells: {index in records: {field: text}}.
@@ -64,7 +60,7 @@ def make_batch(
     typed_columns, raw_columns = {}, {}
     for f in dataset.fields:
         values = [record.get(f.name) for record in records]
-        arrow_type = ARROW_TYPES.get(f.type, pa.string())
+        arrow_type = ARROW_TYPES[f.type]
         if f.type == "decimal":
             values = [None if v is None else decimal.Decimal(v) for v in values]
         typed_columns[f.name] = pa.array(values, arrow_type)
@@ -75,4 +71,6 @@ def make_batch(
         raw_columns[f.name] = pa.array(texts, pa.string())
     rows = pa.array(range(start_row, start_row + len(records)), pa.int64())
     issue_table = pa.Table.from_pylist(list(issues), schema=ISSUE_SCHEMA)
-    return Batch(rows=rows, raw=pa.table(raw_columns), typed=pa.table(typed_columns), issues=issue_table)
+    return ConformedBatch(
+        rows=rows, raw=pa.table(raw_columns), typed=pa.table(typed_columns), issues=issue_table
+    )

@@ -6,7 +6,6 @@ Built with Arrow kernels from small pools of values, so a million rows take abou
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -14,28 +13,7 @@ import pyarrow.compute as pc
 
 from etl.catalog import Dataset
 from etl.codes import orgcode, uscc
-
-ISSUE_SCHEMA = pa.schema(
-    [
-        ("row", pa.int64()),
-        ("field", pa.string()),
-        ("value", pa.string()),
-        ("rule", pa.string()),
-        ("message", pa.string()),
-        ("severity", pa.string()),
-    ]
-)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Shaped like etl.conform's ConformedBatch (plus how many rows were broken on purpose)."""
-
-    rows: pa.Int64Array
-    raw: pa.Table
-    typed: pa.Table
-    issues: pa.Table
-    broken: int = 0
+from etl.conform import ISSUE_SCHEMA, ConformedBatch
 
 
 def valid_usccs(count: int, seed: int = 1) -> list[str]:
@@ -51,8 +29,8 @@ def valid_usccs(count: int, seed: int = 1) -> list[str]:
 
 def admin_penalty_batch(
     dataset: Dataset, n: int, *, start_row: int = 2, seed: int = 0, bad: float = 0.02
-) -> Batch:
-    """``n`` typed rows of admin_penalty; about ``bad`` of them break one rule each."""
+) -> tuple[ConformedBatch, int]:
+    """``n`` typed rows of admin_penalty, and how many of them (about ``bad``) break one rule each."""
     rng = np.random.default_rng(seed)
     ids = pa.array(np.arange(start_row, start_row + n), pa.int64())
     text_ids = pc.cast(ids, pa.string())
@@ -97,7 +75,7 @@ def admin_penalty_batch(
             for name in typed.column_names
         }
     )
-    return Batch(rows=ids, raw=raw, typed=typed, issues=ISSUE_SCHEMA.empty_table(), broken=broken)
+    return ConformedBatch(rows=ids, raw=raw, typed=typed, issues=ISSUE_SCHEMA.empty_table()), broken
 
 
 def _inject_errors(table: pa.Table, rng: np.random.Generator, bad: float) -> tuple[pa.Table, int]:
