@@ -283,8 +283,14 @@ class Warehouse(ABC):
                     session.script(add_column_sql(name, column, self.dialect))
                     report.added_columns.append(f"{name}.{column.name}")
 
+    def _exists(self) -> bool:
+        """False when there is certainly no warehouse yet (a DuckDB file not created)."""
+        return True
+
     def applied_migrations(self) -> list[str]:
-        """Versions recorded in ``schema_migrations``, in order."""
+        """Versions recorded in ``schema_migrations``, in order; empty before the first init."""
+        if not self._exists():
+            return []
         with self._session("reading schema_migrations") as session:
             if not _columns(session, "schema_migrations"):
                 return []

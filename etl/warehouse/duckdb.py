@@ -105,9 +105,12 @@ class DuckDBWarehouse(Warehouse):
         self.path = url.path
         self.lock_timeout = lock_timeout
 
+    def _exists(self) -> bool:
+        return self.path.exists()
+
     @contextmanager
     def _connect(self, *, create: bool = False) -> Iterator[DuckDBSession]:
-        if not create and not self.path.exists():
+        if not create and not self._exists():
             raise WarehouseError(f"no warehouse at {self.url.display}; run `credit-etl warehouse init`")
         connection = self._open()
         try:

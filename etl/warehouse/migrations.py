@@ -67,9 +67,10 @@ def discover(directory: Path, dialect: str) -> list[Migration]:
     for version, files in sorted(by_version.items()):
         if None in files and len(files) > 1:
             raise WarehouseError(f"{directory}: migration {version} has both a shared and a per-dialect file")
-        path = files.get(None) or files.get(dialect)
-        if path is None:
-            missing = [d for d in DIALECT_NAMES if d not in files]
+        missing = [d for d in DIALECT_NAMES if None not in files and d not in files]
+        if missing:
+            # Checked for every dialect: a half pair breaks the other backend's next init.
             raise WarehouseError(f"{directory}: migration {version} has no file for {', '.join(missing)}")
+        path = files.get(None) or files[dialect]
         migrations.append(Migration(version, names[version], path))
     return migrations

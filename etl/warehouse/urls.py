@@ -98,6 +98,8 @@ def redact(text: str) -> str:
     if "://" not in text:
         return text
     parts = urlsplit(text)
+    if not parts.netloc:
+        return text
     netloc = parts.netloc
     if "@" in netloc:
         user, host = netloc.rsplit("@", 1)
