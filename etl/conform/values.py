@@ -134,6 +134,8 @@ def _parse_distinct(
     parsed = [parse(text) for text in encoded.dictionary.to_pylist()]
     typed = pa.array([value for value, _ in parsed], type=value_type)
     reasons = pa.array([reason for _, reason in parsed], type=pa.string())
+    if reasons.null_count == len(reasons):
+        return pc.take(typed, encoded.indices), pa.nulls(len(values), pa.string())
     return pc.take(typed, encoded.indices), pc.take(reasons, encoded.indices)
 
 
