@@ -153,7 +153,7 @@ def check(
 
 def mask_idcards(values: Values) -> pa.Array:
     """``etl.codes.idcard.mask`` over a column: normalise, then keep only the first and last four."""
-    codes = _prepare(_as_strings(values)).normalised
+    codes = normalise_array(values)
     long = pc.greater(pc.utf8_length(codes), 8)
     middle = pc.replace_substring_regex(pc.utf8_slice_codeunits(codes, 4, -4), "(?s).", "*")
     ends = pc.binary_join_element_wise(
@@ -213,8 +213,11 @@ def _normalise(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
     )
     made = _BYTE_CLASS[new_bytes]
     new_bytes[(made & _LOWER) != 0] -= 32
-    dropped = [special[(classes & _DROP) != 0], replaced[(made & _DROP) != 0], fullwidth + 1, fullwidth + 2]
+    # A full-width hyphen becomes "-", which is then dropped like any other.
+    made_droppable = (made & _DROP) != 0
+    dropped = [special[(classes & _DROP) != 0], replaced[made_droppable], fullwidth + 1, fullwidth + 2]
     drop = np.sort(np.concatenate([*dropped, blanks, blanks + 1, blanks + 2]))
+    replaced, new_bytes = replaced[~made_droppable], new_bytes[~made_droppable]
     changed[_rows_of(np.concatenate([replaced, drop]), offsets)] = True
     if drop.size:
         keep = np.ones(len(data), dtype=bool)
@@ -384,7 +387,6 @@ def _verdicts(codes: _Codes, kinds: np.ndarray, findings: Findings) -> CodeVerdi
         kind = pa.repeat(_KIND_NAMES[int(kinds[0])], len(kinds))
     else:
         kind = _KIND_NAMES.take(pa.array(kinds, mask=absent))
-    invalid = np.flatnonzero(reason)
     return CodeVerdicts(
         kind=kind,
         normalised=normalised,

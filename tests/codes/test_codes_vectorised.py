@@ -7,6 +7,8 @@ import datetime
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.codes import (
     CodeVerdicts,
@@ -26,6 +28,8 @@ MODULES = {"uscc": uscc, "orgcode": orgcode, "regno": regno, "idcard": idcard}
 SAMPLES = [
     "91110000600037341L",
     "９１１１００００６０００３７３４１ｌ",
+    "９１１１００００－６０００３７３４－１Ｌ",
+    "－91110000600037341L",
     "91110000600037341N",
     "9111000060003734",
     "9111OOOO600037341L",
@@ -70,6 +74,44 @@ def test_vectorised_agrees_with_scalar(kind: str) -> None:
     for value, row in zip(SAMPLES, rows, strict=True):
         got = (row["normalised"], row["valid"], row["normalised_changed"], row["reason"], row["message"])
         assert got == scalar_verdict(kind, value), value
+
+
+# Characters people and spreadsheets put into code columns, ASCII and not.
+DIRTY = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcilosxyz -.+_'．９Ｘｌａ－　\u00a0\u2014\u200b\ufeff中無"
+
+
+@st.composite
+def dirty_values(draw: st.DrawFn) -> str | None:
+    """A sample code (or random text) with up to four random edits."""
+    bases = [v for v in SAMPLES if v] + ["44011320141005001X", "9144030071526726XG", "N2450200MA5KXY12XT"]
+    value = draw(st.one_of(st.sampled_from(bases), st.text(st.sampled_from(DIRTY), max_size=20)))
+    for _ in range(draw(st.integers(0, 4))):
+        i = draw(st.integers(0, len(value)))
+        edit = draw(st.sampled_from(["insert", "replace", "delete"]))
+        char = draw(st.sampled_from(DIRTY))
+        if edit == "insert":
+            value = value[:i] + char + value[i:]
+        elif edit == "replace":
+            value = value[:i] + char + value[i + 1 :]
+        else:
+            value = value[:i] + value[i + 1 :]
+    return draw(st.sampled_from([value, value, value, None]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(MODULES)), st.lists(dirty_values(), max_size=40))
+def test_vectorised_agrees_with_scalar_on_dirty_text(kind: str, values: list[str | None]) -> None:
+    rows = check(pa.array(values, pa.string()), kind, today=TODAY).to_table().to_pylist()
+    for value, row in zip(values, rows, strict=True):
+        got = (row["normalised"], row["valid"], row["normalised_changed"], row["reason"], row["message"])
+        assert got == scalar_verdict(kind, value), repr(value)
+
+
+def test_sliced_input_with_nulls_that_needs_normalising() -> None:
+    values = pa.array(["x", "ab c", None, "91110000600037341l", None, " 91110000600037341L"]).slice(1)
+    verdicts = check(values, "uscc")
+    assert verdicts.normalised.to_pylist() == ["ABC", None, "91110000600037341L", None, "91110000600037341L"]
+    assert verdicts.valid.to_pylist() == [False, None, True, None, True]
 
 
 def test_verdicts_are_equal_length_arrays_with_a_table_view() -> None:
