@@ -4,7 +4,8 @@ Records are decoded one at a time from a text buffer of about a MiB (``json.JSON
 at the current position, refilling when a record runs past the end of the buffer), so neither form is
 ever held whole in memory. Objects need not all have the same keys: the headers are every key in the
 order first seen, which takes a first pass over the file before the first batch can be cut; a key a
-record lacks is an empty cell. Row numbers read like a sheet with a header row: record 1 is row 2.
+record lacks is an empty cell. A record's row number is its 1-based position (in JSON Lines without
+blank lines, its line number): there is no header line to count, and that is how a clerk finds it.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def _stream(
     path: Path, encoding: TextEncoding, names: list[str], batch_rows: int, bad_rows: BadRows
 ) -> Iterator[pa.RecordBatch]:
     rows: list[list[str | None]] = []
-    first = 2
-    for number, record in enumerate(records(path, encoding), start=2):
+    first = 1
+    for number, record in enumerate(records(path, encoding), start=1):
         rows.append([json_text(record.get(name)) for name in names])
         if len(rows) == batch_rows:
             yield _batch(rows, first, len(names))

@@ -3,7 +3,8 @@
 Columns arrive typed (integers, decimals, dates, timestamps); every one is cast to the text Arrow
 writes for it (``2026-10-08``, ``12.500000``, ``2026-10-08 00:00:00``) so that the rest of the
 pipeline treats a pull like any delivered file. Nested columns cannot be a cell and are rejected
-(``UNSUPPORTED_COLUMN_TYPE``). Row numbers read like a sheet with a header: record 1 is row 2.
+(``UNSUPPORTED_COLUMN_TYPE``). A record's row number is its 1-based position in the file: there is no
+header line to count (as for JSON).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _column_text(name: str, column: pa.Array) -> pa.Array:
 
 
 def _stream(path: Path, batch_rows: int, bad_rows: BadRows) -> Iterator[pa.RecordBatch]:
-    first = 2
+    first = 1
     try:
         parquet = pq.ParquetFile(path)
         for batch in parquet.iter_batches(batch_size=batch_rows):

@@ -67,7 +67,7 @@ def test_json_array_pretty_array_and_lines(tmp_path: Path, penalty: Dataset, lay
     assert data["c3"] == ["0.5", None, "12"]
     assert data["c4"] == [None, None, None]
     assert data["c5"] == [None, None, '{"页数": 2}']
-    assert data["_row"] == [2, 3, 4]
+    assert data["_row"] == [1, 2, 3]  # record positions: JSON has no header line
 
 
 def test_json_records_stream_in_batches(tmp_path: Path, penalty: Dataset):
@@ -77,7 +77,7 @@ def test_json_records_stream_in_batches(tmp_path: Path, penalty: Dataset):
     delivery = open_delivery(path, penalty, batch_rows=1000)
     batches = list(delivery.batches())
     assert [b.num_rows for b in batches] == [1000, 1000, 500]
-    assert [n for b in batches for n in b.column("_row").to_pylist()] == list(range(2, 2502))
+    assert [n for b in batches for n in b.column("_row").to_pylist()] == list(range(1, 2501))
     assert batches[2].column("c1").to_pylist()[-1] == "2499"
 
 
@@ -127,13 +127,13 @@ def test_parquet_from_a_database_pull(tmp_path: Path, penalty: Dataset):
     data, delivery = read_all(path, penalty)
     assert delivery.format == "parquet"
     assert delivery.headers == table.column_names
-    assert data["c0"] == ["甲公司", "乙公司"]  # the all-empty third row is not a record
+    assert data["c0"] == ["甲公司", "乙公司"]  # the all-empty third record is not a record
     assert data["c2"] == ["2026-10-08", "2026-10-09"]
     assert data["c3"] == ["0.5000", None]
     assert data["c4"] == ["2026-10-08 09:30:00.000", None]  # Parquet keeps seconds as milliseconds
     assert data["c5"] == ["3", None]
     assert data["c6"] == [None, "备注"]
-    assert data["_row"] == [2, 3]
+    assert data["_row"] == [1, 2]  # record positions: Parquet has no header line
 
 
 def test_parquet_batches_and_rejections(tmp_path: Path, penalty: Dataset):
@@ -141,7 +141,7 @@ def test_parquet_batches_and_rejections(tmp_path: Path, penalty: Dataset):
     pq.write_table(pa.table({"subject_name": [f"公司{i}" for i in range(2500)]}), path, row_group_size=700)
     delivery = open_delivery(path, penalty, batch_rows=1000)
     rows = [n for b in delivery.batches() for n in b.column("_row").to_pylist()]
-    assert rows == list(range(2, 2502))
+    assert rows == list(range(1, 2501))
 
     pq.write_table(pa.table({"subject_name": pa.array([], pa.string())}), path)
     assert rejected(path, penalty).reason == "NO_DATA_ROWS"
