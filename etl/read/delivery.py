@@ -27,7 +27,8 @@ class RawDelivery:
 
     ``format``      ``csv``, ``xlsx``, ``json`` or ``parquet``, as found from the content
     ``headers``     the header cells as in the file, stripped, one per column
-    ``header_row``  1-based row of the header as the clerk sees it
+    ``header_row``  1-based row of the header as the clerk sees it; 0 for JSON and Parquet, which have
+                    no header line (their records are numbered 1, 2, …)
     ``encoding``    CSV and JSON: ``utf-8``, ``utf-8-sig``, ``gb18030``, ``utf-16-le`` or ``utf-16-be``
     ``sheet``       XLSX: the name of the sheet read
     ``bad_rows``    (row, message) of rows that could not be read as records (``RAGGED_ROW``); filled

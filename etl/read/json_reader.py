@@ -45,7 +45,7 @@ def open_json(path: Path, dataset: Dataset, encoding: TextEncoding, batch_rows: 
         path=path,
         format="json",
         headers=[name.strip() for name in names],
-        header_row=1,
+        header_row=0,  # no header line: records are numbered from 1
         encoding=encoding.name,
         _stream=partial(_stream, path, encoding, names, batch_rows),
     )

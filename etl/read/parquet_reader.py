@@ -39,7 +39,7 @@ def open_parquet(path: Path, dataset: Dataset, batch_rows: int) -> RawDelivery:
         path=path,
         format="parquet",
         headers=[name.strip() for name in schema.names],
-        header_row=1,
+        header_row=0,  # no header line: records are numbered from 1
         _stream=partial(_stream, path, batch_rows),
     )
 

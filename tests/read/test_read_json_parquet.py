@@ -58,7 +58,7 @@ def test_json_array_pretty_array_and_lines(tmp_path: Path, penalty: Dataset, lay
             "\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS) + "\n\n", encoding="gbk"
         )
     data, delivery = read_all(path, penalty)
-    assert delivery.format == "json" and delivery.header_row == 1
+    assert delivery.format == "json" and delivery.header_row == 0
     # Every key, in the order first seen; a key a record lacks is an empty cell.
     assert delivery.headers == ["行政相对人名称", "CF_WSH", "处罚决定日期", "罚款金额", "备注", "附件"]
     assert data["c0"] == ["甲公司", "乙公司", "丙"]
@@ -125,7 +125,7 @@ def test_parquet_from_a_database_pull(tmp_path: Path, penalty: Dataset):
     path = tmp_path / "pull.parquet"
     pq.write_table(table, path)
     data, delivery = read_all(path, penalty)
-    assert delivery.format == "parquet"
+    assert (delivery.format, delivery.header_row) == ("parquet", 0)
     assert delivery.headers == table.column_names
     assert data["c0"] == ["甲公司", "乙公司"]  # the all-empty third record is not a record
     assert data["c2"] == ["2026-10-08", "2026-10-09"]
