@@ -117,6 +117,21 @@ def _canonical_fields(typed: pa.Table, table: DatasetTable) -> pa.Table:
     return pa.table(columns, names=list(table.field_names))
 
 
+def _key_text_not_null(fields: pa.Table, table: DatasetTable) -> pa.Table:
+    """An optional text field of the dedup key is stored as ``''`` when empty.
+
+    Registries key a subject by its code and its legacy number (``uscc``, ``regno``), either of which
+    may be missing; the key is the primary key, and SQL never matches NULL with NULL, so an absent
+    part must be a value. Only text fields get this: a missing date or number in a key is an error.
+    """
+    for name in table.dedup_key:
+        index = fields.column_names.index(name)
+        column = fields.column(index)
+        if pa.types.is_string(column.type) and column.null_count:
+            fields = fields.set_column(index, name, column.fill_null(""))
+    return fields
+
+
 def accepted_table(
     typed: pa.Table,
     dataset: Dataset | DatasetTable,
@@ -127,7 +142,7 @@ def accepted_table(
 ) -> pa.Table:
     """Conform's typed rows with the lineage columns, ready to write as the accepted Parquet."""
     table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
-    fields = _canonical_fields(typed, table)
+    fields = _key_text_not_null(_canonical_fields(typed, table), table)
     rows = pa.array(source_rows, pa.int64())
     if len(rows) != fields.num_rows:
         raise WarehouseError(f"{len(rows)} source rows for {fields.num_rows} accepted rows")
