@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 
 import pytest
 
-from etl.cli import expectations_cmd
+from etl.cli import main
 from etl.validate import build_data_docs
 from etl.validate.docs import page_path
 
@@ -48,9 +47,6 @@ def test_page_shows_custom_expectations_and_clerk_messages(site):
 
 
 def test_cli_renders_the_whole_catalog(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    expectations_cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["expectations", "docs", "--out", str(tmp_path)])
-    assert args.handler(args) == 0
+    assert main(["expectations", "docs", "--out", str(tmp_path)]) == 0
     assert f"Data Docs: {tmp_path / 'index.html'}" in capsys.readouterr().out
     assert len(list((tmp_path / "expectations").glob("*.html"))) == 18
