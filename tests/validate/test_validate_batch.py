@@ -381,3 +381,17 @@ def test_rows_are_the_source_rows(admin_penalty):
     verdicts = validate_batch(batch, admin_penalty, DeliveryState())
     assert verdicts.reasons["row"].to_pylist() == [41]
     assert verdicts.rejected.type == pa.bool_()
+
+
+def test_an_expectation_that_cannot_run_is_an_error_not_a_pass(admin_penalty):
+    import copy
+
+    from etl.validate import current_suite, gx_frame, gx_runner
+
+    suite = copy.deepcopy(current_suite(admin_penalty))
+    suite["name"] = "broken_suite"
+    suite["expectations"][0]["kwargs"]["column"] = "no_such_column"
+    batch = make_batch(admin_penalty, [GOOD])
+    result = gx_runner.run_suite(gx_frame(batch.typed, admin_penalty), suite)
+    with pytest.raises(gx_runner.SuiteExecutionError, match="no_such_column"):
+        gx_runner.outcomes(result)
