@@ -89,7 +89,7 @@ def locate(path: Path, matcher: HeaderMatcher, encoding: TextEncoding) -> CsvLay
     data = [cells for cells, _ in records[first_data:] if _filled(cells)]
     if not data and whole:
         raise rejections.no_data_rows(matcher.dataset.title)
-    headers += [""] * (_trailing_columns(data, len(headers)))
+    headers = _fit_width(headers, data)
     chars_before_data = records[first_data - 1][1]
     return CsvLayout(
         delimiter=delimiter,
@@ -142,16 +142,22 @@ def _filled(cells: list[str]) -> bool:
     return any(cell.strip() for cell in cells)
 
 
-def _trailing_columns(data: list[list[str]], width: int) -> int:
-    """Extra columns when every data record ends in the same empty cells the header lacks.
+def _fit_width(headers: list[str], data: list[list[str]]) -> list[str]:
+    """The header, widened or narrowed by blank trailing columns to the width of every data record.
 
-    Some systems write a delimiter after the last field of every data line but not of the header;
-    without this every record would be ragged.
+    Some systems end every data line with a delimiter and not the header, or the header and not the
+    data lines; without this every record would be ragged. Only blank cells are added or dropped.
+
+    >>> _fit_width(["a", "b"], [["1", "2", ""], ["3", "4", " "]]), _fit_width(["a", "b", ""], [["1", "2"]])
+    (['a', 'b', ''], ['a', 'b'])
     """
     widths = {len(cells) for cells in data}
-    if len(widths) != 1 or (extra := widths.pop() - width) <= 0:
-        return 0
-    return extra if all(not "".join(cells[width:]).strip() for cells in data) else 0
+    if len(widths) != 1 or (width := widths.pop()) == len(headers):
+        return headers
+    if width > len(headers):
+        blank = all(not "".join(cells[len(headers) :]).strip() for cells in data)
+        return headers + [""] * (width - len(headers)) if blank else headers
+    return headers[:width] if not "".join(headers[width:]) else headers
 
 
 def _stream(

@@ -207,7 +207,7 @@ def _stream(path: Path, sheet: SheetHeader, batch_rows: int, bad_rows: BadRows) 
         for number, row in enumerate(_guarded(rows), start=sheet.data_row):
             cells = _texts(row)
             merges.fill(number, cells)
-            if any(cell is not None for cell in cells):
+            if _filled(cells):  # a row of blanks is as empty to the clerk as a row of nothing
                 records.append(cells)
                 numbers.append(number)
             if len(records) == batch_rows:

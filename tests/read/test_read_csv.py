@@ -183,6 +183,13 @@ def test_a_delimiter_after_every_data_line_adds_an_unnamed_column(tmp_path: Path
     assert data["c0"] == ["甲", "乙"] and delivery.bad_rows == []
 
 
+def test_a_delimiter_after_the_header_only_drops_its_blank_column(tmp_path: Path, penalty: Dataset):
+    text = ",".join(HEADER) + ",\n" + "甲,文号1,2026-10-08,1\n" + "乙,文号2,2026-10-08,2\n"
+    data, delivery = read_all(write(tmp_path / "d.csv", text), penalty)
+    assert delivery.headers == HEADER
+    assert data["c0"] == ["甲", "乙"] and delivery.bad_rows == []
+
+
 def test_literal_null_words_stay_text(tmp_path: Path, penalty: Dataset):
     data, _ = read_all(write(tmp_path / "d.csv", csv_text([["NULL", "N/A", "NA", "nan"]])), penalty)
     assert [data[f"c{i}"][0] for i in range(4)] == ["NULL", "N/A", "NA", "nan"]

@@ -52,7 +52,8 @@ def titled_sheet(sheet, rows: list[list[object]]) -> None:
 def test_title_row_required_markers_and_real_sheet_rows(tmp_path: Path, penalty: Dataset):
     book = openpyxl.Workbook()
     titled_sheet(book.active, [["甲公司", "法人及非法人组织", None, "2026-10-08", "市监局"]])
-    book.active["A5"] = "乙公司"  # row 4 left empty
+    book.active["B4"] = " "  # row 4 only holds a blank: not a record
+    book.active["A5"] = "乙公司"
     data, delivery = read_all(save(book, tmp_path / "d.xlsx"), penalty)
     assert (delivery.format, delivery.header_row, delivery.headers) == ("xlsx", 2, HEADER)
     assert data["c0"] == ["甲公司", "乙公司"]
