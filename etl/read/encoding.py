@@ -57,12 +57,14 @@ def detect_encoding(path: Path) -> TextEncoding:
         return TextEncoding("utf-16-le", "utf-16-le", 2)
     if head.startswith(codecs.BOM_UTF16_BE):
         return TextEncoding("utf-16-be", "utf-16-be", 2)
-    if first_invalid_utf8(path) is None:
+    utf8_failed_at = first_invalid_utf8(path)
+    if utf8_failed_at is None:
         return TextEncoding("utf-8", "utf-8", 0)
-    failed_at = first_undecodable(path, "gb18030")
-    if failed_at is None:
+    gb18030_failed_at = first_undecodable(path, "gb18030")
+    if gb18030_failed_at is None:
         return TextEncoding("gb18030", "gb18030", 0)
-    raise rejections.undecodable(failed_at)
+    # The encoding that decodes further is the one the file is in: say where that one failed.
+    raise rejections.undecodable(max(utf8_failed_at, gb18030_failed_at))
 
 
 def first_invalid_utf8(path: Path, chunk_bytes: int = CHUNK_BYTES) -> int | None:

@@ -105,6 +105,15 @@ def test_undecodable_bytes_reject_the_delivery(tmp_path: Path, penalty: Dataset)
     assert "UTF-8" in caught.value.message and "GBK" in caught.value.message
 
 
+def test_a_truncated_utf8_file_is_undecodable_where_it_breaks_off(tmp_path: Path, penalty: Dataset):
+    data = csv_text(ROWS).encode("utf-8")
+    path = tmp_path / "d.csv"
+    path.write_bytes(data + "柳州".encode()[:4])  # the second character cut off
+    with pytest.raises(DeliveryRejected) as caught:
+        open_delivery(path, penalty)
+    assert f"第{len(data) + 4}个字节附近" in caught.value.message
+
+
 def test_tab_delimiter_is_sniffed_from_the_header(tmp_path: Path, penalty: Dataset):
     rows = [["某公司, 柳州分公司", "柳市监罚〔2026〕5号", "2026-10-08", "1,234.5"]]
     path = write(tmp_path / "d.txt", csv_text(rows, sep="\t"))
