@@ -203,7 +203,8 @@ def _normalise(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
     # the amount of dirt rather than the size of the column.
     if not len(data) or (data.min() >= ord("0") and data.max() <= ord("Z")):
         return array, changed
-    special = np.flatnonzero((data < ord("0")) | (data > ord("Z")))
+    # One subtraction and one comparison: bytes below "0" wrap around to large values.
+    special = np.flatnonzero((data - np.uint8(ord("0"))) > ord("Z") - ord("0"))
     classes = _BYTE_CLASS[data[special]]
     fullwidth, blanks, rest = _fullwidth_forms(data, special[(classes & _NON_ASCII) != 0])
     # Replacements (position → new byte) and deletions, both as byte positions of the input.
@@ -291,11 +292,13 @@ def _prepare(array: pa.StringArray) -> _Codes:
     normalised, changed = _normalise(array)
     shadow = normalised
     offsets, data = _buffers(normalised)
-    if (data >= 0x80).any():
+    if data.max(initial=0) >= 0x80:
         shadow = pc.replace_substring_regex(normalised, "[^\\x00-\\x7f]", _SHADOW_BYTE)
         offsets, data = _buffers(shadow)
     length = np.diff(offsets)
-    present = ~normalised.is_null().to_numpy(zero_copy_only=False) & (length > 0)
+    present = length > 0
+    if normalised.null_count:
+        present &= normalised.is_valid().to_numpy(zero_copy_only=False)
     return _Codes(normalised, changed, present, length, _matrix(offsets, data, WIDTH))
 
 
@@ -372,7 +375,8 @@ def _choose(
 
 def _verdicts(codes: _Codes, kinds: np.ndarray, findings: Findings) -> CodeVerdicts:
     present = codes.present
-    reason = np.where(present, findings.reason, 0).astype(np.int16)
+    reason = findings.reason.copy()
+    reason[~present] = 0
     invalid = np.flatnonzero(reason)
     if invalid.size:
         scientific = pc.match_substring_regex(
@@ -419,7 +423,7 @@ def _upgrade_old_idcards(
     codes: _Codes, kinds: np.ndarray, reason: np.ndarray
 ) -> tuple[pa.StringArray, np.ndarray]:
     """Replace valid 15-digit identity numbers by their 18-digit form, and count that as a change."""
-    old = (kinds == KINDS.index("idcard")) & (codes.length == idcard.OLD_LENGTH) & (reason == 0)
+    old = (codes.length == idcard.OLD_LENGTH) & (kinds == KINDS.index("idcard")) & (reason == 0)
     if not old.any():
         return codes.normalised, codes.changed
     upgraded = idcard.upgrade_matrix(codes.matrix[old])

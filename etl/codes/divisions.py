@@ -47,7 +47,9 @@ def is_plausible(code: str, prefixes: frozenset[int]) -> bool:
 
 
 @functools.cache
-def _pair_tables(prefixes: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+def pair_masks(prefixes: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+    """65536-entry tables over ``pair_columns``: whether a pair is a plausible province (two digits
+    in ``prefixes``), and whether it is two digits."""
     is_digit = DIGIT_VALUES != NOT_IN_ALPHABET
     digit_pair = pair_mask(is_digit, is_digit)
     prefix_ok = np.zeros(100, dtype=bool)
@@ -58,5 +60,5 @@ def _pair_tables(prefixes: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
 
 def plausible_pairs(pairs: np.ndarray, prefixes: frozenset[int]) -> np.ndarray:
     """``is_plausible`` per code, given the 3×n ``pair_columns`` of the division codes."""
-    province, digits = _pair_tables(prefixes)
+    province, digits = pair_masks(prefixes)
     return province[pairs[0]] & digits[pairs[1]] & digits[pairs[2]]

@@ -42,8 +42,10 @@ ALLOWED = (BODY_ALPHABET,) * 8 + (CHECK_CHARS,)
 
 # Remainder of the weighted sum → check character: 11 - r, with 10 written X and 11 written 0.
 _CHECK_OF_REMAINDER = "".join(CHECK_CHARS[(11 - r) % 11] for r in range(11))
-_CHECK_TABLES = pair_tables(value_table(BODY_ALPHABET), WEIGHTS, 11)
-_CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 11, char_table(_CHECK_OF_REMAINDER))
+# For the vectorised check (also packed into etl.codes.uscc's tables): the weighted residues of
+# the body's byte pairs, and the check byte for each possible sum of them.
+CHECK_PAIR_TABLES = pair_tables(value_table(BODY_ALPHABET), WEIGHTS, 11)
+CHECK_BY_SUM = remainder_table(CHECK_PAIR_TABLES, 11, char_table(_CHECK_OF_REMAINDER))
 
 
 def compact(value: str) -> str:
@@ -91,7 +93,7 @@ def calc_check_bytes(body: np.ndarray) -> np.ndarray:
     """``calc_check_char`` over the 4×n ``pair_columns`` of bodies, as bytes (garbage for bad bodies)."""
     # A byte outside the alphabet makes its row's sum INVALID and the result garbage; such a row
     # fails the character check first, so the garbage is never reported.
-    return _CHECK_BY_SUM[pair_sums(body, _CHECK_TABLES)]
+    return CHECK_BY_SUM[pair_sums(body, CHECK_PAIR_TABLES)]
 
 
 def validate_matrix(m: np.ndarray, length: np.ndarray) -> Findings:
