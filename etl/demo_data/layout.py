@@ -4,7 +4,8 @@ Under the output directory::
 
     landing/<landing directory of the source>/incoming/<file>       landing-zone sources
     sftp/<department>/<remote directory>/<file matching the glob>   SFTP sources
-        (+ <file><marker>, e.g. xzcf_20261127.csv.ok, when the source waits for a completion marker)
+    (+ <file><marker>, e.g. admin_penalty_20261127.csv.ok, beside any file whose source waits for a
+    completion marker)
     database/<source id>.jsonl                                      database sources: the table's rows
     answer_keys/<the delivery's path>.csv                           one answer key per delivery
     manifest.json                                                   seed, scale, rates, every delivery
@@ -120,11 +121,10 @@ def _file_plan(ref: SourceRef, department: Department, fmt: str, encoding: str, 
         remote = PurePosixPath(source.remote_path)
         name = _file_name_for_glob(remote.name, dataset.id)
         path = f"sftp/{source.department}/{remote.parent.as_posix().strip('/')}/{name}".replace("//", "/")
-        marker = f"{path}{source.complete_marker}" if source.complete_marker else None
     else:
         name = f"{dataset.title}_{department.short_name}_{FILE_DATE}.{fmt}"
         path = f"landing/{dataset.landing_directory(source)}/incoming/{name}"
-        marker = None
+    marker = f"{path}{source.complete_marker}" if source.complete_marker else None
     title = f"{department.name}{dataset.title}（{LAST_DAY.year}年{LAST_DAY.month}月）"
     return DeliveryPlan(ref, department, fmt, encoding, header_style, date_style, path, marker, title)
 

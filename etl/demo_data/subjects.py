@@ -428,7 +428,7 @@ class _Builder:
 
         def make() -> str:
             villages.append(self._pick(words.VILLAGES))
-            return f"柳州市{words.DISTRICTS[division]}{town}{villages[-1]}村股份经济合作联合社"
+            return f"{_place(division)}{town}{villages[-1]}村股份经济合作联合社"
 
         name = self._unique(make)
         code = make_orgcode(self._body(True))

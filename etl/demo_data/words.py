@@ -122,7 +122,7 @@ TOWNS: Final[dict[str, tuple[str, ...]]] = {
     "450226": ("古宜镇", "丹洲镇", "林溪镇", "程村乡"),
 }
 VILLAGES: Final = _words(
-    "东江 百朋 新兴 三都 龙头 板塘 石碑 大塘 古砦 里团 江口 洛江 马鞍 高岭 白土 长塘 六合 新村 龙江 水口"
+    "东江 百朋 新兴 三都 龙头 板塘 石碑 大塘 古砦 里团 江口 洛江 马鞍 高岭 白土 长塘 六合 新寨 龙江 水口"
 )
 
 # Surnames with a Guangxi flavour (韦, 覃, 莫, 蒙 are common in Liuzhou), most frequent first.

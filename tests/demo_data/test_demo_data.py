@@ -77,10 +77,13 @@ def test_every_source_gets_a_delivery_where_its_landing_zone_expects_it(demo):
             remote = Path(ref.source.remote_path)
             assert path.parent == Path("sftp") / ref.source.department / remote.parent.relative_to("/")
             assert path.match(remote.name)
-            if ref.source.complete_marker:
-                assert (out / f"{path}{ref.source.complete_marker}").is_file()
         else:
             assert path == Path("database") / f"{ref.id}.jsonl"
+        if ref.source.complete_marker:
+            assert record["marker"] == f"{path}{ref.source.complete_marker}"
+            assert (out / record["marker"]).is_file()
+        else:
+            assert record["marker"] is None
     assert not list(out.glob("landing/**/incoming/*.csv.csv")), "answer keys must not sit in incoming/"
 
 
@@ -465,3 +468,78 @@ def test_a_million_penalty_rows_in_under_a_minute(tmp_path):
     elapsed = time.perf_counter() - started
     assert manifest["deliveries"][0]["rows"] == 1_000_000
     assert elapsed < 60, f"{elapsed:.1f} s"
+
+
+# -- building blocks ----------------------------------------------------------------------------------
+
+
+def test_every_catalog_field_has_a_named_generator():
+    """Fields without one still get valid values (by type and pattern), but not realistic ones."""
+    from etl.demo_data.values import NAMED
+
+    missing = sorted(
+        {f"{d.id}.{f.name}" for d in CATALOG.datasets.values() for f in d.fields if f.name not in NAMED}
+    )
+    assert not missing, f"add a generator in etl/demo_data/values/ for: {', '.join(missing)}"
+
+
+def test_all_vocabulary_is_gbk_encodable():
+    from etl.demo_data import themes, words
+
+    def strings(value: Any):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                yield from strings(k)
+                yield from strings(v)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                yield from strings(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                yield from strings(getattr(value, name))
+
+    for module in (words, themes):
+        for name in dir(module):
+            if name.isupper():
+                for text in strings(getattr(module, name)):
+                    text.encode("gbk")
+
+
+def test_csv_writer_quotes_like_the_csv_module(tmp_path):
+    import csv
+    import io
+
+    import numpy as np
+
+    from etl.demo_data.writers import write_csv
+
+    columns = [
+        np.array(["a,b", 'say "hi"', "plain", ""], dtype=object),
+        np.array(["1", "two\nlines", "", "柳州"], dtype=object),
+    ]
+    path = tmp_path / "x.csv"
+    write_csv(path, ["h1", "h,2"], columns, "gbk")
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected, lineterminator="\r\n")
+    writer.writerow(["h1", "h,2"])
+    writer.writerows(zip(*(c.tolist() for c in columns), strict=True))
+    assert path.read_bytes() == expected.getvalue().encode("gbk")
+
+
+def test_make_demo_writes_and_rewrites_the_demo_tree(tmp_path, monkeypatch, capsys):
+    from etl import demo
+
+    monkeypatch.setenv("CREDIT_ETL_HOME", str(tmp_path))
+    assert demo.main(["--scale", "0.03"]) == 0
+    first = capsys.readouterr().out
+    work = tmp_path / "demo"
+    assert "catalog ok" in first and str(work) in first and "defects:" in first
+    stale = work / "landing" / "scjg" / "admin_penalty" / "incoming" / "stale.csv"
+    stale.write_text("left over", encoding="utf-8")
+    before = _tree(work)
+    assert demo.main(["--scale", "0.03"]) == 0
+    assert not stale.exists(), "the previous demo landing tree is wiped"
+    del before[str(stale.relative_to(work))]
+    assert _tree(work) == before, "a rerun regenerates the same files"

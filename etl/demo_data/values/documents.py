@@ -17,6 +17,7 @@ from etl.demo_data.values.base import (
     named,
     serials,
     subject_attr,
+    subject_kinds,
     text_array,
     workplace_of,
     years_of,
@@ -133,10 +134,17 @@ def _district_bureau(division: str, bureau: str, city: str) -> str:
     return city
 
 
+def _registration_authority(ctx: Context) -> np.ndarray:
+    """登记机关: the market regulator of the subject's division; rural collectives (N2…) are
+    registered by the agriculture bureau."""
+    divisions = subject_attr(ctx, "division")
+    market = map_distinct(divisions, lambda d: _district_bureau(d, "市场监督管理局", "柳州市市场监督管理局"))
+    farming = map_distinct(divisions, lambda d: _district_bureau(d, "农业农村局", "柳州市农业农村局"))
+    return np.where(subject_kinds(ctx) == "collective", farming, market).astype(object)
+
+
 AUTHORITIES: dict[str, Callable[[Context], np.ndarray]] = {
-    "legal_entity_basic": lambda ctx: map_distinct(
-        subject_attr(ctx, "division"), lambda d: _district_bureau(d, "市场监督管理局", "柳州市市场监督管理局")
-    ),
+    "legal_entity_basic": lambda ctx: _registration_authority(ctx),
     "public_institution": lambda ctx: np.full(ctx.n, "柳州市事业单位登记管理局", dtype=object),
     "major_tax_violation": lambda ctx: np.full(ctx.n, "国家税务总局柳州市税务局稽查局", dtype=object),
     "tax_credit_grade_a": lambda ctx: map_distinct(

@@ -35,7 +35,8 @@ DEFAULT_KINDS = {"company": 0.72, "shop": 0.12, "person": 0.10, "cooperative": 0
 
 
 DATASET_SUBJECTS: dict[str, tuple[dict[str, float], str]] = {
-    "legal_entity_basic": ({"company": 0.8, "shop": 0.15, "cooperative": 0.05}, ""),
+    # The registry also carries the rural collectives (N2…) the agriculture bureaus registered.
+    "legal_entity_basic": ({"company": 0.78, "shop": 0.15, "cooperative": 0.05, "collective": 0.02}, ""),
     "public_institution": ({"institution": 1.0}, ""),
     "social_organization": ({"social_org": 1.0}, ""),
     "dishonest_judgment_debtor": ({"company": 0.5, "person": 0.5}, ""),
