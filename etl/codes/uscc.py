@@ -106,10 +106,10 @@ _PLACEHOLDER_BYTES = np.frombuffer(PLACEHOLDER.encode("ascii"), dtype=np.uint8)
 # the authority/type pair (pair 0), bits 25-27 the division (pairs 1-3). No two pairs set the same
 # flag and no sum outgrows its field, so adding a code's nine entries adds the sums and ORs the
 # flags: nine gathers instead of seventeen.
-_ORG_SHIFT = 16
+_ORG_SHIFT, _AUTHORITY_BIT, _DIVISION_BIT = 16, 24, 25
 _FIELD_CHECK, _FIELD_ORG = (1 << 14) - 1, (1 << 6) - 1
-_BAD_AUTHORITY = 1 << 24
-_BAD_DIVISION = 0b111 << 25
+_BAD_AUTHORITY = 1 << _AUTHORITY_BIT
+_BAD_DIVISION = 0b111 << _DIVISION_BIT
 
 
 def _packed_tables() -> np.ndarray:
@@ -121,11 +121,13 @@ def _packed_tables() -> np.ndarray:
     org = orgcode.CHECK_PAIR_TABLES.astype(np.uint32)
     # Bytes outside the organisation code's alphabet are already flagged by the check-sum field.
     org[org >= INVALID] = 0
+    if len(_CHECK_TABLES) * INVALID > _FIELD_CHECK or org.max(axis=1).sum() > _FIELD_ORG:
+        raise ValueError("a sum could overflow its field of the packed tables")
     tables = _CHECK_TABLES.astype(np.uint32)
     tables[4:8] += org << _ORG_SHIFT
-    tables[0] += (~allowed[PAIR_FIRST, PAIR_SECOND]).astype(np.uint32) << 24
-    tables[1] += (~province).astype(np.uint32) << 25
-    tables[2:4] += (~digits).astype(np.uint32) << np.array([[26], [27]], dtype=np.uint32)
+    tables[0] += (~allowed[PAIR_FIRST, PAIR_SECOND]).astype(np.uint32) << _AUTHORITY_BIT
+    division_bad = ~np.stack([province, digits, digits])
+    tables[1:4] += division_bad.astype(np.uint32) << (_DIVISION_BIT + np.arange(3, dtype=np.uint32))[:, None]
     return tables
 
 
