@@ -192,12 +192,13 @@ def _deliver(
     allowed = frozenset(DEFECT_KINDS) - (NOT_IN_DATABASES if plan.format == "jsonl" else frozenset())
     targets = defects_module.find_targets(table, allowed, subject_kinds, rng)
     kinds = list(targets)
+    capacity = {kind: int(target.rows.sum()) for kind, target in targets.items()}
     if defect_rates is not None:
         rates = {k: float(defect_rates[k]) for k in kinds if defect_rates.get(k, 0) > 0}
-        counts = defects_module.counts_for(len(table), rates, None, rng)
+        counts = defects_module.counts_for(len(table), rates, None, rng, capacity)
     else:
         rates = defects_module.split_rates(defect_rate, kinds) if defect_rate > 0 else {}
-        counts = defects_module.counts_for(len(table), rates, defect_rate, rng)
+        counts = defects_module.counts_for(len(table), rates, defect_rate, rng, capacity)
     injected = defects_module.inject(table, rendered, style, counts, targets, rng)
     names, columns = _columns(plan, table, rendered.cells, rng)
     _write(plan, out, names, columns)

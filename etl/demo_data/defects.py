@@ -102,21 +102,37 @@ def split_rates(total: float, kinds: list[str]) -> dict[str, float]:
 
 
 def counts_for(
-    rows: int, rates: Mapping[str, float], total: float | None, rng: np.random.Generator
+    rows: int,
+    rates: Mapping[str, float],
+    total: float | None,
+    rng: np.random.Generator,
+    capacity: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """How many rows get each kind.
 
-    With a total rate, exactly round(rows × total) in all, shared evenly; the remainder goes to
-    kinds drawn at random, so that small deliveries still see every kind over a whole demo.
+    With per-kind rates, round(rows × rate) each. With a total rate, exactly round(rows × total)
+    in all, dealt round-robin from a random kind so the split is even and small deliveries still see
+    every kind over a whole demo; a kind with fewer candidate rows than its share passes the rest on.
+
+    >>> counts_for(100, {"missing_required": 0.05, "impossible_date": 0.05}, 0.1, np.random.default_rng(0))
+    {'missing_required': 5, 'impossible_date': 5}
     """
     kinds = [k for k in DEFECT_KINDS if rates.get(k, 0) > 0]
+    room = {k: (capacity or {}).get(k, rows) for k in kinds}
     if total is None:
-        return {k: round(rows * rates[k]) for k in kinds}
+        return {k: min(round(rows * rates[k]), room[k]) for k in kinds}
+    counts = dict.fromkeys(kinds, 0)
     if not kinds:
-        return {}
-    wanted = round(rows * total)
-    extra = set(rng.choice(len(kinds), size=wanted % len(kinds), replace=False).tolist())
-    return {k: wanted // len(kinds) + (i in extra) for i, k in enumerate(kinds)}
+        return counts
+    wanted = min(round(rows * total), sum(room.values()))
+    start = int(rng.integers(len(kinds)))
+    order = kinds[start:] + kinds[:start]
+    while wanted > 0:
+        for kind in order:
+            if wanted > 0 and counts[kind] < room[kind]:
+                counts[kind] += 1
+                wanted -= 1
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -261,9 +277,11 @@ def inject(
     n = len(table)
     available = np.ones(n, dtype=bool)
     chosen: list[tuple[str, np.ndarray, np.ndarray]] = []
-    for kind in DEFECT_KINDS:
+    # Kinds with few candidate rows choose first; duplicates last, as they need clean rows to repeat.
+    order = sorted(targets, key=lambda k: (k == "duplicate_key", int(targets[k].rows.sum()), k))
+    for kind in order:
         count = counts.get(kind, 0)
-        if count <= 0 or kind not in targets:
+        if count <= 0:
             continue
         target = targets[kind]
         candidates = np.flatnonzero(target.rows & available)

@@ -31,6 +31,13 @@ POOL_SIZES: Final[dict[str, int]] = {
     "social_org": 120,
     "institution": 150,
 }
+# Never more than these: the word lists give about so many distinct, realistic names.
+POOL_MAXIMUMS: Final[dict[str, int]] = {
+    "cooperative": 1500,
+    "collective": 240,
+    "social_org": 400,
+    "institution": 250,
+}
 # Never fewer than these, so that a tiny --scale still has every kind of subject.
 POOL_MINIMUMS: Final[dict[str, int]] = {
     "company": 80,

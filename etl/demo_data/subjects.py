@@ -24,7 +24,7 @@ import numpy as np
 
 from etl.codes import idcard, orgcode, regno, uscc
 from etl.demo_data import words
-from etl.demo_data.settings import LAST_DAY, POOL_MINIMUMS, POOL_SIZES
+from etl.demo_data.settings import LAST_DAY, POOL_MAXIMUMS, POOL_MINIMUMS, POOL_SIZES
 
 KINDS = ("company", "shop", "person", "cooperative", "collective", "social_org", "institution")
 ORGANISATION_KINDS = ("company", "cooperative", "collective", "social_org", "institution")
@@ -132,12 +132,13 @@ class SubjectPool:
         local_only: bool = False,
         real_uscc: bool = False,
     ) -> np.ndarray:
-        """Subjects of ``kinds``; with ``tags``, only those sharing a theme letter (if any do)."""
+        """Subjects of ``kinds``; with ``tags``, only those sharing a theme letter (if any do);
+        with ``real_uscc``, no 个体工商户 registered under the placeholder code."""
         mask = np.isin(self.kind, list(kinds))
         if local_only:
             mask &= np.char.startswith(self.division.astype(str), "4502")
         if real_uscc:
-            mask &= (self.uscc != "") & (self.uscc != uscc.PLACEHOLDER)
+            mask &= self.uscc != uscc.PLACEHOLDER
         if tags:
             themed = mask & np.array([any(t in s for t in tags) for s in self.tags])
             if themed.sum() >= 10:
@@ -148,7 +149,10 @@ class SubjectPool:
 def build_pool(seed: int, scale: float) -> SubjectPool:
     """The subject pool of a seed: sizes follow ``settings.POOL_SIZES`` times ``scale``."""
     rng = np.random.default_rng([seed, 1])
-    sizes = {k: max(POOL_MINIMUMS[k], round(POOL_SIZES[k] * scale)) for k in KINDS}
+    sizes = {
+        k: min(POOL_MAXIMUMS.get(k, 1 << 40), max(POOL_MINIMUMS[k], round(POOL_SIZES[k] * scale)))
+        for k in KINDS
+    }
     builder = _Builder(rng)
     n_reps = sum(n for k, n in sizes.items() if k != "person")
     builder.people(sizes["person"] + n_reps + n_reps // 3, persons=sizes["person"])
@@ -182,12 +186,12 @@ def _place(division: str) -> str:
 
 
 def _addresses_by_year(first: int, last: int) -> dict[int, tuple[list[str], np.ndarray]]:
-    """Identity-number address codes in use in each birth year, with their weights."""
+    """Identity-number address codes in use in each birth year, with their cumulative weights."""
     table = {}
     for year in range(first, last + 1):
         usable = [(code, w) for code, start, end, w in words.ID_ADDRESS_CODES if start <= year <= end]
         weights = np.array([w for _, w in usable], dtype=float)
-        table[year] = ([code for code, _ in usable], weights / weights.sum())
+        table[year] = ([code for code, _ in usable], np.cumsum(weights / weights.sum())[:-1])
     return table
 
 
@@ -208,38 +212,45 @@ class _Builder:
     # -- persons ------------------------------------------------------------------------------------
 
     def people(self, count: int, persons: int) -> None:
+        """Draws every person at once: name, sex, identity number, sometimes a passport or permit."""
         rng = self.rng
-        names, genders, ids, alt_types, alt_nos = [], [], [], [], []
-        used_ids: set[str] = set()
+        male = rng.random(count) < 0.55
         weights = 1.0 / np.arange(1, len(words.SURNAMES) + 1) ** 0.7
-        weights /= weights.sum()
+        surnames = rng.choice(len(words.SURNAMES), size=count, p=weights / weights.sum())
+        lengths = np.where(rng.random(count) < 0.3, 1, 2)
+        given = rng.integers(0, 1 << 30, (count, 2))
+        births = rng.integers(_ordinal(1955), _ordinal(2005, 12, 31) + 1, count)
+        picks = rng.random(count)
+        sequences = rng.integers(0, 500, count) * 2 + male
+        alt = rng.random(count) < 0.04
+        alt_kind = rng.integers(0, 2, count)
+        alt_numbers = rng.integers(10**7, 10**8, count)
         addresses = _addresses_by_year(1955, 2005)
-        birth_low, birth_high = _ordinal(1955), _ordinal(2005, 12, 31)
-        for _ in range(count):
-            male = bool(rng.random() < 0.55)
-            given = words.GIVEN_MALE if male else words.GIVEN_FEMALE
-            surname = words.SURNAMES[rng.choice(len(words.SURNAMES), p=weights)]
-            length = 1 if rng.random() < 0.3 else 2
-            name = surname + "".join(given[rng.integers(len(given))] for _ in range(length))
-            while True:
-                birth = dt.date.fromordinal(int(rng.integers(birth_low, birth_high + 1)))
-                codes, p = addresses[birth.year]
-                address = codes[rng.choice(len(codes), p=p)]
-                sequence = int(rng.integers(0, 500)) * 2 + (1 if male else 0)
+        names, ids, used = [], [], set()
+        for i in range(count):
+            chars = words.GIVEN_MALE if male[i] else words.GIVEN_FEMALE
+            names.append(
+                words.SURNAMES[surnames[i]] + "".join(chars[g % len(chars)] for g in given[i, : lengths[i]])
+            )
+            birth = dt.date.fromordinal(int(births[i]))
+            codes, cumulative = addresses[birth.year]
+            address = codes[int(np.searchsorted(cumulative, picks[i], side="right"))]
+            sequence = int(sequences[i])
+            number = make_idcard(address, birth, sequence)
+            while number in used:  # the same place, day and sequence twice: take the next sequence
+                sequence = (sequence + 2) % 1000
                 number = make_idcard(address, birth, sequence)
-                if number not in used_ids:
-                    break
-            used_ids.add(number)
-            alt_type, alt_no = "", ""
-            if rng.random() < 0.04:
-                alt_type, letter = [("护照号", "E"), ("港澳居民来往内地通行证", "H")][int(rng.integers(2))]
-                alt_no = f"{letter}{int(rng.integers(10**7, 10**8))}"
-            names.append(name)
-            genders.append("男" if male else "女")
+            used.add(number)
             ids.append(number)
-            alt_types.append(alt_type)
-            alt_nos.append(alt_no)
-        self._people = People(*(np.array(c, dtype=object) for c in (names, genders, ids, alt_types, alt_nos)))
+        kinds = np.array(["护照号", "港澳居民来往内地通行证"], dtype=object)[alt_kind]
+        letters = np.array(["E", "H"], dtype=object)[alt_kind]
+        self._people = People(
+            name=np.array(names, dtype=object),
+            gender=np.where(male, "男", "女").astype(object),
+            id_no=np.array(ids, dtype=object),
+            alt_id_type=np.where(alt, kinds, "").astype(object),
+            alt_id_no=np.where(alt, letters + alt_numbers.astype(str).astype(object), "").astype(object),
+        )
         self.person_count = persons
         self.rep_range = (persons, count)
 

@@ -184,6 +184,19 @@ def test_subject_categories_are_consistent(read_back):
                 assert cells["subject_category"] == "个体工商户" and regno.is_valid(cells["regno"])
 
 
+def test_datasets_cover_their_subject_types(read_back):
+    seen: dict[str, set[str]] = {}
+    for record, delivery, _ in read_back:
+        categories = {r.get("subject_category", "") for r in delivery.records} - {""}
+        seen.setdefault(record["dataset"], set()).update(categories)
+    for dataset_id, categories in seen.items():
+        allowed = set(CATALOG.datasets[dataset_id].subject_types)
+        if categories:
+            assert categories <= allowed, dataset_id
+            assert len(categories) >= min(2, len(allowed)), f"{dataset_id}: only {categories}"
+    assert seen["dishonest_judgment_debtor"] == {"法人及非法人组织", "自然人"}
+
+
 def test_every_code_validates_with_stdnum_and_etl_codes(read_back):
     checked = Counter()
     for _, delivery, key in read_back:
