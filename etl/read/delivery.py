@@ -50,7 +50,12 @@ class RawDelivery:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The data rows in batches (``c0 … c<n-1>`` strings and ``_row`` int64), read from the file
-        as they are consumed; each call reads the file anew."""
+        as they are consumed; each call reads the file anew.
+
+        Problems that only show while reading raise ``DeliveryRejected`` from here: a GB18030 file
+        with an undecodable byte beyond the part checked up front, a CSV the parser cannot follow,
+        a sheet whose XML is broken.
+        """
         self.bad_rows.clear()
         yield from self._stream(self.bad_rows)
 

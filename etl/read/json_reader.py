@@ -93,6 +93,13 @@ def _batch(rows: list[list[str | None]], first: int, width: int) -> pa.RecordBat
 
 def records(path: Path, encoding: TextEncoding) -> Iterator[dict[str, Any]]:
     """The objects of a JSON array or of JSON Lines, one at a time; raises ``DeliveryRejected``."""
+    try:
+        yield from _records(path, encoding)
+    except UnicodeDecodeError as exc:  # beyond the part etl.read.encoding checked
+        raise rejections.undecodable(None) from exc
+
+
+def _records(path: Path, encoding: TextEncoding) -> Iterator[dict[str, Any]]:
     with path.open(encoding=encoding.codec, newline="") as handle:
         text = _Text(handle)
         in_array = text.peek() == "["

@@ -105,6 +105,24 @@ def test_undecodable_bytes_reject_the_delivery(tmp_path: Path, penalty: Dataset)
     assert "UTF-8" in caught.value.message and "GBK" in caught.value.message
 
 
+def test_a_gb18030_file_broken_far_from_its_start_is_rejected_while_streaming(
+    tmp_path: Path, penalty: Dataset, monkeypatch: pytest.MonkeyPatch
+):
+    from etl.read import csv_reader, encoding
+
+    # Only the start is checked before reading; the streaming decoder is as strict about the rest.
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 4096)
+    head = csv_text([["柳州某公司", f"文号{i}", "2026-10-08", "1"] for i in range(2000)])
+    path = tmp_path / "d.csv"
+    path.write_bytes(head.encode("gbk") + b"\xff\xff" + "乙,文号,2026-10-08,1\n".encode("gbk"))
+    delivery = open_delivery(path, penalty)
+    assert delivery.encoding == "gb18030"
+    with pytest.raises(DeliveryRejected) as caught:
+        list(delivery.batches())
+    assert caught.value.reason == "UNDECODABLE"
+
+
 def test_a_truncated_utf8_file_is_undecodable_where_it_breaks_off(tmp_path: Path, penalty: Dataset):
     data = csv_text(ROWS).encode("utf-8")
     path = tmp_path / "d.csv"

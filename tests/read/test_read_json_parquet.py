@@ -110,6 +110,16 @@ def test_bad_json_is_rejected(tmp_path: Path, penalty: Dataset, text: str, reaso
     assert fragment in error.message
 
 
+def test_a_gb18030_json_broken_far_from_its_start(tmp_path: Path, penalty: Dataset, monkeypatch):
+    from etl.read import encoding
+
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 4096)  # only the start is checked up front
+    lines = "".join(f'{{"行政相对人名称": "柳州某公司{i}"}}\n' for i in range(2000))
+    path = tmp_path / "d.json"
+    path.write_bytes(lines.encode("gbk") + b"\xff\xff" + '{"行政相对人名称": "乙"}\n'.encode("gbk"))
+    assert rejected(path, penalty).reason == "UNDECODABLE"
+
+
 def test_parquet_from_a_database_pull(tmp_path: Path, penalty: Dataset):
     table = pa.table(
         {
