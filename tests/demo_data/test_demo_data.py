@@ -556,3 +556,27 @@ def test_make_demo_writes_and_rewrites_the_demo_tree(tmp_path, monkeypatch, caps
     assert not stale.exists(), "the previous demo landing tree is wiped"
     del before[str(stale.relative_to(work))]
     assert _tree(work) == before, "a rerun regenerates the same files"
+
+
+def test_parquet_on_request(tmp_path):
+    import pyarrow.parquet as pq
+
+    manifest = generate(
+        tmp_path,
+        seed=2,
+        rows=40,
+        sources=["admin_penalty__jt__landing"],
+        file_format="parquet",
+        defect_rates={"missing_required": 0.1},
+        catalog=CATALOG,
+    )
+    (record,) = manifest["deliveries"]
+    table = pq.read_table(tmp_path / record["path"])
+    assert table.num_rows == 40 and record["first_data_row"] == 1
+    assert "行政处罚决定书文号" in table.column_names
+    key = read_answer_key(tmp_path / record["answer_key"])
+    assert len(key) == 4
+    for entry in key:
+        row = table.slice(int(entry["row"]) - 1, 1).to_pylist()[0]
+        field = CATALOG.datasets["admin_penalty"].field(entry["field"])
+        assert row[next(h for h in field.headers if h in row)] is None
