@@ -18,9 +18,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m etl.demo
 
+# Scale tests (marker `slow`) run only with SLOW=1; they do not fit CI's budget.
+PYTEST_SELECT := $(if $(SLOW),,-m "not slow")
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_SELECT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -472,15 +470,15 @@ def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("SLOW"), reason="scale test; set SLOW=1")
-def test_a_million_penalty_rows_in_under_a_minute(tmp_path):
-    started = time.perf_counter()
+def test_a_million_penalty_rows(tmp_path):
+    """Scale: the benchmark's one-million-row file is generated whole (its time is bench's business)."""
     manifest = generate(
         tmp_path, rows=1_000_000, sources=["admin_penalty__scjg__landing"], file_format="csv", catalog=CATALOG
     )
-    elapsed = time.perf_counter() - started
     assert manifest["deliveries"][0]["rows"] == 1_000_000
-    assert elapsed < 60, f"{elapsed:.1f} s"
+    delivery = manifest["deliveries"][0]
+    with (tmp_path / delivery["path"]).open(encoding=delivery["encoding"]) as handle:
+        assert sum(1 for _ in handle) >= 1_000_001
 
 
 # -- building blocks ----------------------------------------------------------------------------------
