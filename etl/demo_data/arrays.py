@@ -29,6 +29,6 @@ def map_distinct(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any = obje
     return np.array(results, dtype=dtype)[codes]
 
 
-def test_distinct(values: np.ndarray, predicate: Callable[[Any], bool]) -> np.ndarray:
+def mask_distinct(values: np.ndarray, predicate: Callable[[Any], bool]) -> np.ndarray:
     """``predicate`` of each value as a boolean array, computed once per distinct value."""
     return map_distinct(values, lambda v: bool(predicate(v)), dtype=bool)

@@ -24,6 +24,12 @@ kind                           what the clerk's file shows                      
 
 Full-width characters and lower-case letters in a code are unambiguous and are normalised by the
 pipeline, not rejected; the answer key says so in its ``expected`` column.
+
+The answer key of a delivery (``answer_keys/<delivery path>.csv``, UTF-8) has one line per defective
+row: ``row`` (as the clerk sees it: CSV header line = 1, workbook sheet row, 1-based record of JSON,
+JSON lines and Parquet; see ``layout.ROW_NUMBERING``), ``field`` (canonical name of the changed cell),
+``defect`` (a kind above), ``expected`` (``rejected`` or ``normalised``), ``original`` and
+``injected`` (the cell before and after), and ``note`` (e.g. which earlier row a duplicate repeats).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import numpy as np
 
 from etl.catalog import CatalogField, CompareRule
 from etl.codes import uscc as uscc_code
-from etl.demo_data.arrays import test_distinct
+from etl.demo_data.arrays import mask_distinct
 from etl.demo_data.render import CellStyle, Rendered
 from etl.demo_data.table import Table
 
@@ -172,7 +178,7 @@ def _real_codes(table: Table, names: list[str]) -> dict[str, np.ndarray]:
 
 def _with_letters(table: Table, names: list[str]) -> dict[str, np.ndarray]:
     return {
-        name: test_distinct(table.columns[name], lambda v: any("A" <= c <= "Z" for c in v))
+        name: mask_distinct(table.columns[name], lambda v: any("A" <= c <= "Z" for c in v))
         & (table.columns[name] != uscc_code.PLACEHOLDER)
         for name in names
     }
@@ -187,7 +193,7 @@ def _holds_type(table: Table, spec: CatalogField) -> np.ndarray:
         return column == condition.equals
     if condition.in_ is not None:
         return np.isin(column, list(condition.in_))
-    return test_distinct(column, lambda v: condition.contains in v)
+    return mask_distinct(column, lambda v: condition.contains in v)
 
 
 def _targets(table: Table, kind: str, rng: np.random.Generator, subject_kinds: np.ndarray) -> Target:
@@ -223,7 +229,7 @@ def _targets(table: Table, kind: str, rng: np.random.Generator, subject_kinds: n
         ids = by_type.get("idcard", [])
         holds = {name: _holds_type(table, dataset.field(name)) for name in ids}
         holds = {
-            name: h & test_distinct(table.columns[name], lambda v: len(v) == 18) for name, h in holds.items()
+            name: h & mask_distinct(table.columns[name], lambda v: len(v) == 18) for name, h in holds.items()
         }
         return _first_filled(table, ids, holds) if ids else none
     if kind == "valid_to_before_from":

@@ -20,7 +20,7 @@ import numpy as np
 
 from etl.catalog import CatalogField, CompareRule, Condition, Dataset, Department, RequireRule, Source
 from etl.demo_data import values
-from etl.demo_data.arrays import test_distinct
+from etl.demo_data.arrays import mask_distinct
 from etl.demo_data.subjects import SubjectPool
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ def holds(condition: Condition, table: Table) -> np.ndarray:
     separator = table.dataset.field(condition.field).separator
     wanted = condition.contains
     if separator:
-        return test_distinct(column, lambda v: wanted in v.split(separator))
-    return test_distinct(column, lambda v: wanted in v)
+        return mask_distinct(column, lambda v: wanted in v.split(separator))
+    return mask_distinct(column, lambda v: wanted in v)
 
 
 def _enforce(table: Table, context: Context) -> None:
@@ -189,12 +189,12 @@ def _conform(table: Table, context: Context, spec: CatalogField) -> None:
     bad = np.zeros(len(column), dtype=bool)
     if spec.allowed:
         ok = set(spec.allowed)
-        bad |= filled & ~test_distinct(
+        bad |= filled & ~mask_distinct(
             column, lambda v: _allowed(v, ok, spec.allowed_prefixes, spec.separator)
         )
     if spec.pattern:
         pattern = re.compile(spec.pattern)
-        bad |= filled & ~test_distinct(column, lambda v: pattern.fullmatch(v) is not None)
+        bad |= filled & ~mask_distinct(column, lambda v: pattern.fullmatch(v) is not None)
     if bad.any():
         log.warning(
             "%s.%s: %d generated values broke the catalog; replaced", table.dataset.id, spec.name, bad.sum()

@@ -10,7 +10,7 @@ import numpy as np
 
 from etl.catalog import CatalogField
 from etl.demo_data import themes
-from etl.demo_data.arrays import map_distinct, test_distinct
+from etl.demo_data.arrays import map_distinct, mask_distinct
 from etl.demo_data.settings import LAST_DAY
 from etl.demo_data.values.base import blank, named, one_of_each, per_subject_letter, text_array, wan_column
 from etl.demo_data.values.tax import tax_texts
@@ -69,7 +69,7 @@ def _fine_fen(ctx: Context) -> np.ndarray:
 
     def make() -> np.ndarray:
         yuan = one_of_each(ctx, [c.fines for c in _cases(ctx)], _case(ctx), dtype=np.int64)
-        fined = test_distinct(_penalty_types(ctx), lambda t: "罚款" in t.split(";"))
+        fined = mask_distinct(_penalty_types(ctx), lambda t: "罚款" in t.split(";"))
         return np.where(fined, yuan * 100, 0).astype(np.int64)
 
     return ctx.memo("fine", make)
@@ -77,7 +77,7 @@ def _fine_fen(ctx: Context) -> np.ndarray:
 
 def _confiscated_fen(ctx: Context) -> np.ndarray:
     def make() -> np.ndarray:
-        confiscates = test_distinct(_penalty_types(ctx), lambda t: "没收" in t)
+        confiscates = mask_distinct(_penalty_types(ctx), lambda t: "没收" in t)
         amounts = ctx.rng.integers(20_000, 5_000_000, 400)  # illegal gains: a few hundred distinct sums
         return np.where(confiscates, amounts[ctx.rng.integers(0, len(amounts), ctx.n)], 0).astype(np.int64)
 
