@@ -6,12 +6,11 @@ that fit each field (``values``) and obey every catalog rule (``table``); then i
 recorded rates (``defects``) and writes an answer key listing every defective row::
 
     >>> import tempfile
-    >>> out = Path(tempfile.mkdtemp())
-    >>> manifest = generate(out, seed=1, scale=0.02, datasets=["admin_penalty"])
-    >>> sorted({d["format"] for d in manifest["deliveries"]})
-    ['csv', 'json', 'jsonl', 'xlsx']
-    >>> (out / manifest["deliveries"][0]["answer_key"]).exists()
-    True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     manifest = generate(folder, seed=1, scale=0.02, datasets=["admin_penalty"])
+    ...     key_written = (Path(folder) / manifest["deliveries"][0]["answer_key"]).exists()
+    >>> sorted({d["format"] for d in manifest["deliveries"]}), key_written
+    (['csv', 'json', 'jsonl', 'xlsx'], True)
 
 The same seed, scale and options always give byte-identical files.
 """
