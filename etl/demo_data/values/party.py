@@ -43,7 +43,7 @@ DATASET_SUBJECTS: dict[str, tuple[dict[str, float], str]] = {
     "major_tax_violation": ({"company": 0.75, "shop": 0.1, "person": 0.15}, ""),
     "construction_enterprise_qualification": ({"company": 1.0}, "c"),
     "food_safety_sampling_failed": ({"company": 0.45, "shop": 0.55}, "f"),
-    "product_quality_spot_check": ({"company": 1.0}, "m"),
+    "product_quality_spot_check": ({"company": 1.0}, "i"),
     "enterprise_environmental_credit": ({"company": 1.0}, "e"),
     "safety_production_dishonest": ({"company": 0.85, "shop": 0.15}, "mce"),
     "wage_arrears_dishonest": ({"company": 0.95, "shop": 0.05}, "c"),
