@@ -1,7 +1,7 @@
-"""Throughput of validate_batch on a million typed 行政处罚 rows in batches of 50,000.
+"""Scale: validate_batch on a million typed 行政处罚 rows in batches of 50,000.
 
-Prints rows per second (run with ``-s``); asserts that the verdicts at scale are exact (every row
-broken on purpose is rejected once, no other) and that throughput has not collapsed.
+Asserts that the verdicts at scale are exact (every row broken on purpose is rejected, with one
+reason, and no other row); prints rows per second with ``-s`` (timing is bench's business).
 """
 
 from __future__ import annotations
@@ -37,4 +37,3 @@ def test_a_million_rows(admin_penalty):
     print(f"\nvalidate: {ROWS:,} rows in batches of {BATCH:,}: {elapsed:.1f} s, {ROWS / elapsed:,.0f} rows/s")
     assert rejected == reasons == broken
     assert state.rows_seen == ROWS
-    assert ROWS / elapsed > 20_000
