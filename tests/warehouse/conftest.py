@@ -50,7 +50,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture(scope="session")
 def small_catalog(catalog: Catalog) -> Catalog:
     """The datasets the tests load, so that a fresh warehouse per test is quick to create."""
-    wanted = ("admin_penalty", "basic_deposit_account", "tax_credit_grade_a")
+    wanted = ("admin_penalty", "basic_deposit_account", "legal_entity_basic", "tax_credit_grade_a")
     return dataclasses.replace(catalog, datasets={name: catalog.datasets[name] for name in wanted})
 
 

@@ -214,9 +214,30 @@ def test_repeated_or_empty_dedup_keys_are_refused(warehouse: Warehouse, penaltie
     before = snapshots(warehouse)
     with pytest.raises(WarehouseError, match="1 key\\(s\\) occur more than once"):
         warehouse.load(penalties.batch([penalty(2), penalty(2), penalty(3)]))
+    # accepted_table stores an empty optional text key field as '', so write the null directly.
+    batch = penalties.batch([penalty(4), penalty(5)])
+    staged = pq.read_table(batch.accepted_path)
+    index = staged.schema.get_field_index("decision_no")
+    pq.write_table(staged.set_column(index, "decision_no", pa.array([None, "x"], pa.string())),
+                   batch.accepted_path)
     with pytest.raises(WarehouseError, match="1 row\\(s\\) have an empty key field"):
-        warehouse.load(penalties.batch([penalty(4, decision_no=None)]))
+        warehouse.load(batch)
     assert snapshots(warehouse) == before
+
+
+def test_a_record_with_an_empty_optional_key_field_is_merged_like_any_other(
+    warehouse: Warehouse, tmp_path, catalog
+) -> None:
+    registry = Deliveries(tmp_path / "registry", catalog.datasets["legal_entity_basic"])
+    assert set(catalog.datasets["legal_entity_basic"].dedup_key) == {"uscc", "regno"}
+    record = {"subject_name": "柳州某某有限公司", "uscc": USCC_A, "regno": None}
+    first = warehouse.load(registry.batch([record]))
+    assert (first.inserted, first.updated) == (1, 0)
+    again = warehouse.load(registry.batch([record]))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    renamed = warehouse.load(registry.batch([{**record, "subject_name": "柳州某某集团有限公司"}]))
+    assert (renamed.inserted, renamed.updated) == (0, 1)
+    assert warehouse.table_snapshot("legal_entity_basic").column("regno").to_pylist() == [""]
 
 
 def test_staged_files_must_match_the_ledger_row(warehouse: Warehouse, penalties: Deliveries) -> None:
