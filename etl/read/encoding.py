@@ -15,6 +15,12 @@ The decision, in this order:
 4. a file that fails both is rejected (``UNDECODABLE``) with the offset where the encoding that got
    further failed; a GB18030 file that fails beyond the first chunk is rejected from ``batches()``.
 
+A file that decodes as UTF-8 through ``UTF8_EVIDENCE`` Chinese characters and then fails is UTF-8
+with something else pasted in (a GBK fragment copied from another file), not GBK: it is rejected at
+the place where UTF-8 fails instead of being read as GB18030, which would turn all of its UTF-8 text
+into mojibake. GBK text practically never passes for UTF-8 that long: a GBK character happens to be a
+valid UTF-8 sequence about one time in six, and the first one that is not stops the UTF-8 check.
+
 No statistical detector is used: charset-normalizer and its kind can call a short GBK file Big5
 (both are double-byte encodings over the same byte ranges), and a wrong guess turns every name into
 mojibake that then loads as if it were valid. Strict decoding cannot make that mistake for UTF-8, and
@@ -39,6 +45,8 @@ import pyarrow as pa
 from etl.read import rejections
 
 CHUNK_BYTES = 1 << 24
+# Chinese characters decoded as UTF-8 before a failure that make the file UTF-8 (see above).
+UTF8_EVIDENCE = 32
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ def detect_encoding(path: Path) -> TextEncoding:
     utf8_failed_at = first_invalid_utf8(path)
     if utf8_failed_at is None:
         return TextEncoding("utf-8", "utf-8", 0)
+    if multibyte_chars_before(path, utf8_failed_at) >= UTF8_EVIDENCE:
+        raise rejections.undecodable(utf8_failed_at)
     gb18030_failed_at = first_undecodable(path, "gb18030", limit=CHUNK_BYTES)
     if gb18030_failed_at is None:
         return TextEncoding("gb18030", "gb18030", 0)
@@ -114,6 +124,20 @@ def first_undecodable(
             if not chunk:
                 return None
             offset += len(chunk)
+
+
+def multibyte_chars_before(path: Path, end: int, enough: int = UTF8_EVIDENCE) -> int:
+    """How many multi-byte UTF-8 characters start before ``end`` (counting stops at ``enough``)."""
+    count = 0
+    offset = 0
+    with path.open("rb") as handle:
+        while offset < end and count < enough:
+            chunk = handle.read(min(1 << 20, end - offset))
+            if not chunk:
+                break
+            count += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) >= 0xC2))
+            offset += len(chunk)
+    return count
 
 
 def _complete_prefix(data: bytes) -> int:

@@ -123,6 +123,25 @@ def test_a_gb18030_file_broken_far_from_its_start_is_rejected_while_streaming(
     assert caught.value.reason == "UNDECODABLE"
 
 
+def test_utf8_with_a_pasted_gbk_fragment_is_not_read_as_gb18030(tmp_path: Path, penalty: Dataset):
+    utf8 = csv_text(ROWS * 10).encode("utf-8")
+    path = tmp_path / "d.csv"
+    # The GBK bytes of these names decode as GB18030, and so does UTF-8 Chinese (as mojibake).
+    path.write_bytes(utf8 + "柳州市鱼峰区,文号,2026-10-08,1\n".encode("gbk"))
+    with pytest.raises(DeliveryRejected) as caught:
+        open_delivery(path, penalty)
+    assert caught.value.reason == "UNDECODABLE"
+    assert f"第{len(utf8) + 1}个字节附近" in caught.value.message
+
+
+def test_gbk_text_that_starts_like_utf8_is_still_gbk(tmp_path: Path, penalty: Dataset):
+    # "一" in GBK (D2 BB) is also a valid two-byte UTF-8 sequence; the next character is not.
+    assert "一".encode("gbk").decode("utf-8")
+    text = "一二三商贸有限公司处罚信息\n" + csv_text([["一二三商贸有限公司", "文号", "2026-10-08", "1"]])
+    data, delivery = read_all(write(tmp_path / "d.csv", text, "gbk"), penalty)
+    assert (delivery.encoding, data["c0"]) == ("gb18030", ["一二三商贸有限公司"])
+
+
 def test_a_truncated_utf8_file_is_undecodable_where_it_breaks_off(tmp_path: Path, penalty: Dataset):
     data = csv_text(ROWS).encode("utf-8")
     path = tmp_path / "d.csv"
