@@ -8,14 +8,21 @@ records (spreadsheets leave them behind formatted but blank) and never appear in
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 ROW = "_row"
+# Batches read ahead of the consumer (each about batch_rows rows of strings).
+READ_AHEAD_BATCHES = 2
+
+T = TypeVar("T")
 
 BadRows = list[tuple[int, str]]
 BatchStream = Callable[[BadRows], Iterator[pa.RecordBatch]]
@@ -57,7 +64,56 @@ class RawDelivery:
         a sheet whose XML is broken.
         """
         self.bad_rows.clear()
-        yield from self._stream(self.bad_rows)
+        yield from read_ahead(self._stream(self.bad_rows), READ_AHEAD_BATCHES)
+
+
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """``items``, produced by a background thread up to ``depth`` items ahead of the consumer.
+
+    Parsing a CSV block (or a sheet's XML) runs in Arrow's C++ code without holding the GIL, so the
+    next batch is read while the caller conforms, validates and writes the current one: the two
+    halves of the work use two cores. Exceptions raised while producing (a ``DeliveryRejected``)
+    reach the consumer at the point they happened in the sequence.
+
+    >>> list(read_ahead(iter(range(5)), 2))
+    [0, 1, 2, 3, 4]
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(("item", item), timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            else:
+                slots.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, who raises it
+            slots.put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join()
 
 
 def column_names(count: int) -> list[str]:
