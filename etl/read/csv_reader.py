@@ -207,8 +207,9 @@ def _stream(
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
-                # Already validated (UTF-8) or produced by the transcoder (GB18030, UTF-16).
-                check_utf8=False,
+                # The transcoder (GB18030, UTF-16) only produces valid UTF-8; UTF-8 is checked here
+                # unless etl.read.encoding has checked the whole file already.
+                check_utf8=encoding.codec == "utf-8" and not encoding.verified,
             ),
         )
         next_record = 1
@@ -219,7 +220,10 @@ def _stream(
             if batch.num_rows:
                 yield batch
     except pa.ArrowInvalid as exc:
-        raise rejections.malformed_csv(str(exc).splitlines()[0]) from exc
+        detail = str(exc).splitlines()[0]
+        if "UTF8" in detail or "UTF-8" in detail:
+            raise rejections.undecodable(None) from exc
+        raise rejections.malformed_csv(detail) from exc
     except UnicodeDecodeError as exc:
         raise rejections.undecodable(None) from exc
     finally:

@@ -5,15 +5,18 @@ Departments save CSV from Excel or WPS on Chinese Windows (GBK, the ANSI code pa
 The decision, in this order:
 
 1. a byte order mark: UTF-8 (``utf-8-sig``), or UTF-16 (Excel's "Unicode text");
-2. the whole file decodes as strict UTF-8: ``utf-8``. The check runs over the file in chunks through
-   Arrow's UTF-8 validation (a few GB/s), carrying a multi-byte character cut by a chunk boundary
-   over to the next chunk;
-3. otherwise GB18030 (a superset of GBK, so GBK files qualify), checked strictly over the first
-   ``CHUNK_BYTES`` here and over the rest by the readers, which decode it strictly as they stream
-   (Python's GB18030 decoder runs at about 250 MB/s: decoding a large file twice, once to check and
-   once to read, would add half again to the time it takes to read it);
+2. the file decodes as strict UTF-8: ``utf-8``. The check runs in chunks through Arrow's UTF-8
+   validation, carrying a multi-byte character cut by a chunk boundary over to the next chunk;
+3. otherwise GB18030 (a superset of GBK, so GBK files qualify), decoded strictly;
 4. a file that fails both is rejected (``UNDECODABLE``) with the offset where the encoding that got
-   further failed; a GB18030 file that fails beyond the first chunk is rejected from ``batches()``.
+   further failed.
+
+Both checks cover the first ``CHUNK_BYTES`` of the file up front; the readers decode the rest as
+strictly while they stream (Arrow's UTF-8 check, the GB18030 transcoder, Python's decoder for JSON),
+so a bad byte further on rejects the delivery from ``batches()`` instead. Checking a large file whole
+before reading it would decode it twice. The exception is a file whose first chunk holds no Chinese
+at all: whether it is UTF-8 is then checked to the end before deciding (``TextEncoding.verified``
+says whether the whole file has been checked).
 
 A file that decodes as UTF-8 through ``UTF8_EVIDENCE`` Chinese characters and then fails is UTF-8
 with something else pasted in (a GBK fragment copied from another file), not GBK: it is rejected at
@@ -30,7 +33,7 @@ GB18030 is the only legacy encoding departments in mainland China use.
 >>> with tempfile.NamedTemporaryFile(suffix=".csv") as f:
 ...     _ = f.write("名称,日期\\n柳州螺蛳粉有限公司,2026-10-08\\n".encode("gbk")); f.flush()
 ...     detect_encoding(Path(f.name))
-TextEncoding(name='gb18030', codec='gb18030', bom=0)
+TextEncoding(name='gb18030', codec='gb18030', bom=0, verified=True)
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class TextEncoding:
     name: str
     codec: str
     bom: int
+    verified: bool = True
 
 
 def detect_encoding(path: Path) -> TextEncoding:
@@ -69,20 +73,26 @@ def detect_encoding(path: Path) -> TextEncoding:
         return TextEncoding("utf-16-le", "utf-16-le", 2)
     if head.startswith(codecs.BOM_UTF16_BE):
         return TextEncoding("utf-16-be", "utf-16-be", 2)
-    utf8_failed_at = first_invalid_utf8(path)
+    whole = path.stat().st_size <= CHUNK_BYTES
+    utf8_failed_at = first_invalid_utf8(path, limit=CHUNK_BYTES)
     if utf8_failed_at is None:
-        return TextEncoding("utf-8", "utf-8", 0)
+        if whole or multibyte_chars_before(path, CHUNK_BYTES) >= UTF8_EVIDENCE:
+            return TextEncoding("utf-8", "utf-8", 0, verified=whole)
+        utf8_failed_at = first_invalid_utf8(path)  # no Chinese to go by yet: check on
+        if utf8_failed_at is None:
+            return TextEncoding("utf-8", "utf-8", 0)
     if multibyte_chars_before(path, utf8_failed_at) >= UTF8_EVIDENCE:
         raise rejections.undecodable(utf8_failed_at)
     gb18030_failed_at = first_undecodable(path, "gb18030", limit=CHUNK_BYTES)
     if gb18030_failed_at is None:
-        return TextEncoding("gb18030", "gb18030", 0)
+        return TextEncoding("gb18030", "gb18030", 0, verified=whole)
     # The encoding that decodes further is the one the file is in: say where that one failed.
     raise rejections.undecodable(max(utf8_failed_at, gb18030_failed_at))
 
 
-def first_invalid_utf8(path: Path, chunk_bytes: int = CHUNK_BYTES) -> int | None:
-    """Offset of the first byte that is not valid UTF-8, or None when the whole file is.
+def first_invalid_utf8(path: Path, chunk_bytes: int = CHUNK_BYTES, limit: int | None = None) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None when the whole file is (with
+    ``limit``: when about the first ``limit`` bytes are; a character cut at the limit is no error).
 
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile() as f:
@@ -92,6 +102,8 @@ def first_invalid_utf8(path: Path, chunk_bytes: int = CHUNK_BYTES) -> int | None
     """
     offset = 0
     carry = b""
+    if limit is not None:
+        chunk_bytes = min(chunk_bytes, limit)
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_bytes):
             data = carry + chunk if carry else chunk
@@ -101,6 +113,8 @@ def first_invalid_utf8(path: Path, chunk_bytes: int = CHUNK_BYTES) -> int | None
                 return offset + _error_offset(bytes(checked))
             carry = data[complete:]
             offset += complete
+            if limit is not None and offset >= limit:
+                return None
     return offset if carry else None
 
 

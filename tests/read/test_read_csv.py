@@ -123,6 +123,39 @@ def test_a_gb18030_file_broken_far_from_its_start_is_rejected_while_streaming(
     assert caught.value.reason == "UNDECODABLE"
 
 
+def test_a_large_utf8_file_broken_far_from_its_start_is_rejected_while_streaming(
+    tmp_path: Path, penalty: Dataset, monkeypatch: pytest.MonkeyPatch
+):
+    from etl.read import csv_reader, encoding
+
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 4096)
+    head = csv_text([["柳州某公司", f"文号{i}", "2026-10-08", "1"] for i in range(2000)])
+    path = tmp_path / "d.csv"
+    path.write_bytes(head.encode("utf-8") + b"\xff\xfe,x,2026-10-08,1\n")
+    delivery = open_delivery(path, penalty)
+    assert delivery.encoding == "utf-8"
+    with pytest.raises(DeliveryRejected) as caught:
+        list(delivery.batches())
+    assert caught.value.reason == "UNDECODABLE"
+
+
+def test_an_ascii_start_is_no_evidence_of_utf8(
+    tmp_path: Path, penalty: Dataset, monkeypatch: pytest.MonkeyPatch
+):
+    from etl.read import csv_reader, encoding
+
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 4096)
+    ascii_rows = "".join(f"Liuzhou Co {i},No.{i},2026-10-08,1\n" for i in range(500))
+    text = (
+        "subject_name,decision_no,decision_date,fine_amount\n" + ascii_rows + "柳州某公司,文号,2026-10-08,1\n"
+    )
+    data, delivery = read_all(write(tmp_path / "d.csv", text, "gbk"), penalty)
+    assert delivery.encoding == "gb18030"
+    assert data["c0"][-1] == "柳州某公司"
+
+
 def test_utf8_with_a_pasted_gbk_fragment_is_not_read_as_gb18030(tmp_path: Path, penalty: Dataset):
     utf8 = csv_text(ROWS * 10).encode("utf-8")
     path = tmp_path / "d.csv"
