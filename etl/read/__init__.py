@@ -3,8 +3,15 @@
 ``open_delivery(path, dataset)`` tells the format from the content (``etl.read.sniff``), the
 encoding of text files by strict decoding (``etl.read.encoding``), finds the header row under any
 title rows by matching the catalog (``etl.read.header``), and returns a ``RawDelivery`` whose
-``batches()`` streams the data rows. Whole-file problems raise ``DeliveryRejected`` with a stable
-reason (``etl.read.rejections``) and a Chinese message for the clerk; nothing is typed here.
+``batches()`` streams the data rows, read one thread ahead of the caller. Whole-file problems raise
+``DeliveryRejected`` with a stable reason (``etl.read.rejections``) and a Chinese message for the
+clerk; nothing is typed here.
+
+``_row`` is the row a clerk finds the record at: CSV, the record number in the file (header = its
+own row, a record with quoted line breaks counts once, blank lines count); XLSX, the sheet row;
+JSON and Parquet, which have no header line, the record's 1-based position.
+
+One module per format: ``csv_reader``, ``xlsx_reader``, ``json_reader``, ``parquet_reader``.
 
 >>> import tempfile
 >>> from etl.catalog import load_catalog
