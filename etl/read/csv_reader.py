@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +37,7 @@ from etl.read import rejections
 from etl.read.delivery import BadRows, RawDelivery, column_names, drop_blank_rows, make_batch, rebatch
 from etl.read.encoding import TextEncoding
 from etl.read.header import LOOKAHEAD_ROWS, HeaderLocation, expected_titles, find_header, header_cells
+from etl.read.transcode import open_transcoded
 
 SAMPLE_BYTES = 1 << 20
 BLOCK_BYTES = 1 << 20
@@ -185,8 +187,7 @@ def _stream(
         return "skip"
 
     names = column_names(width)
-    source = pa.OSFile(str(path))
-    source.seek(layout.data_offset)
+    source, arrow_encoding = _open_data(path, layout.data_offset, encoding)
     try:
         reader = pacsv.open_csv(
             source,
@@ -194,7 +195,7 @@ def _stream(
                 column_names=names,
                 use_threads=False,
                 block_size=BLOCK_BYTES,
-                encoding="utf8" if encoding.codec == "utf-8" else encoding.codec,
+                encoding=arrow_encoding,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=layout.delimiter,
@@ -228,6 +229,21 @@ def _stream(
         raise rejections.undecodable(None) from exc
     finally:
         source.close()
+
+
+def _open_data(path: Path, offset: int, encoding: TextEncoding) -> tuple[Any, str]:
+    """The file from ``offset`` on, and the encoding Arrow is to transcode it from: GB18030 goes
+    through iconv outside the GIL where the C library has it (``etl.read.transcode``)."""
+    if encoding.codec == "gb18030":
+        handle = path.open("rb")
+        handle.seek(offset)
+        transcoded = open_transcoded(handle, encoding.codec)
+        if transcoded is not None:
+            return transcoded, "utf8"
+        handle.close()
+    source = pa.OSFile(str(path))
+    source.seek(offset)
+    return source, "utf8" if encoding.codec == "utf-8" else encoding.codec
 
 
 def record_numbers(start: int, count: int, skipped: deque[int]) -> tuple[np.ndarray, int]:
