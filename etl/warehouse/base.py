@@ -132,14 +132,47 @@ class Session(ABC):
         """Creates scratch table ``name`` (gone after the transaction) with ``columns`` of ``staged``."""
 
     @abstractmethod
-    def append_new_rows(self, table: DatasetTable, staged: StagedFile) -> int:
-        """Appends the staged rows whose dedup key is not in ``table``; returns how many."""
+    def scratch(self, name: str, sql: str) -> None:
+        """Creates scratch table ``name`` (gone after the transaction) from a query without parameters."""
+
+    @abstractmethod
+    def replace_changed(self, table: DatasetTable, staged: StagedFile) -> None:
+        """Replaces the current version of the records ``_stage_changes`` marks changed (after their
+        copy to history), in place or by deleting it for ``append_rows`` to bring the new one."""
+
+    @abstractmethod
+    def append_rows(self, table: DatasetTable, staged: StagedFile, changes: Changes) -> None:
+        """Appends in full the staged rows of ``_stage_changes`` that ``replace_changed`` left for it."""
 
     def lock(self, key: str) -> None:  # noqa: B027 - only backends with parallel writers need it
         """Serialises writers of ``key`` until the transaction ends."""
 
     def ensure_schema(self) -> None:  # noqa: B027 - only backends with schemas need it
         """Creates the schema the tables live in, where the URL names one."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How the accepted rows of a delivery relate to the table: ``new`` and ``changed`` records are
+    written, the rest are unchanged."""
+
+    new: int = 0
+    changed: int = 0
+    total: int = 0
+
+    @classmethod
+    def find(cls, session: Session, table: DatasetTable, total: int) -> Changes:
+        """Fills ``_stage_changes`` and counts it; into an empty table (a first load or a backfill)
+        every row is new, and the scratch table is not needed."""
+        if not session.rows(st.any_row_sql(table)):
+            return cls(total, 0, total)
+        session.scratch(st.STAGE_CHANGES, st.changes_sql(table))
+        counts = dict(session.rows(st.COUNT_CHANGES_SQL))
+        return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
+
+    @property
+    def all_new(self) -> bool:
+        return self.new == self.total
 
 
 @dataclass(frozen=True)
@@ -159,7 +192,8 @@ class LoadBatch:
 
 @dataclass(frozen=True)
 class LoadReport:
-    """What a load did. ``inserted + updated + unchanged`` = accepted rows."""
+    """What a load did. ``inserted + updated + unchanged`` = accepted rows; ``subjects`` counts the
+    subjects the delivery added or changed (first or last sighting, name, type)."""
 
     ledger: LedgerRow
     loaded_at: dt.datetime
@@ -310,7 +344,7 @@ class Warehouse(ABC):
             "received_at": row.received_at,
             "placeholder": _uscc_placeholder(),
         }
-        counts = dict.fromkeys(("history", "replaced", "appended", "subjects", "quarantined"), 0)
+        changes, counts = Changes(), dict.fromkeys(("subjects", "quarantined"), 0)
         with self._session(f"load of delivery {row.delivery_id}") as session, session.transaction():
             session.lock(table.name)
             self._require_table(session, table)
@@ -318,18 +352,19 @@ class Warehouse(ABC):
             if accepted:
                 session.stage(st.STAGE_KEYS, st.stage_key_columns(table), accepted)
                 _refuse_bad_keys(session, table, row)
+                changes = Changes.find(session, table, accepted.num_rows)
             if rejected:
                 session.stage(st.STAGE_REJECTED, st.REJECTED_STAGE_COLUMNS, rejected)
             self._checkpoint("stage")
-            if accepted:
+            if changes.changed:
                 sql = st.copy_to_history_sql(table)
-                counts["history"] = session.execute(sql, bind(sql, params))
+                session.execute(sql, bind(sql, params))
             self._checkpoint("history")
-            if accepted:
-                counts["replaced"] = session.execute(st.delete_changed_sql(table))
+            if changes.changed:
+                session.replace_changed(table, accepted)
             self._checkpoint("replace")
-            if accepted:
-                counts["appended"] = session.append_new_rows(table, accepted)
+            if changes.new or changes.changed:
+                session.append_rows(table, accepted, changes)
             self._checkpoint("append")
             if accepted and st.feeds_subjects(table):
                 sql = st.upsert_subjects_sql(table)
@@ -339,16 +374,12 @@ class Warehouse(ABC):
             self._checkpoint("quarantine")
             written = self._write_ledger(session, row)
             self._checkpoint("ledger")
-        if counts["history"] != counts["replaced"]:
-            log.warning("delivery %s: %d history rows for %d replaced records",
-                        row.delivery_id, counts["history"], counts["replaced"])
-        n_accepted = accepted.num_rows if accepted else 0
         return LoadReport(
             ledger=written,
             loaded_at=_shanghai(loaded_at),
-            inserted=counts["appended"] - counts["replaced"],
-            updated=counts["replaced"],
-            unchanged=n_accepted - counts["appended"],
+            inserted=changes.new,
+            updated=changes.changed,
+            unchanged=changes.total - changes.new - changes.changed,
             quarantined=counts["quarantined"],
             subjects=counts["subjects"],
         )

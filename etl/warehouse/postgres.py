@@ -26,13 +26,14 @@ from psycopg.copy import QueuedLibpqWriter
 
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.base import PARAM_PATTERN, Session, StagedFile, Warehouse, bind
+from etl.warehouse.base import PARAM_PATTERN, Changes, Session, StagedFile, Warehouse, bind
 from etl.warehouse.schema import DIALECTS, Column, DatasetTable, ident, internal_ident
 from etl.warehouse.urls import WarehouseUrl
 
 BATCH_ROWS = 50_000
 # Scratch tables of a large delivery stay in memory instead of spilling to temporary files.
 TEMP_BUFFERS = "256MB"
+WORK_MEM = "256MB"
 CONNECT_TIMEOUT_S = 10
 
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="all_valid")
@@ -115,21 +116,22 @@ class PostgresSession(Session):
         # Without statistics the planner takes a scratch table for tiny and joins it row by row.
         self.connection.execute(f"ANALYZE {table}")
 
-    def append_new_rows(self, table: DatasetTable, staged: StagedFile) -> int:
-        unchanged = pa.array(
-            [r for (r,) in self.rows(st.unchanged_rows_sql(table))], pa.int64()
-        )
+    def scratch(self, name: str, sql: str) -> None:
+        table = internal_ident(name)
+        self.connection.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {_psycopg_sql(sql)}")
+        self.connection.execute(f"ANALYZE {table}")
+
+    def replace_changed(self, table: DatasetTable, staged: StagedFile) -> None:
+        # The full staged rows are not on the server: delete, and let the append bring them.
+        self.execute(st.delete_changed_sql(table))
+
+    def append_rows(self, table: DatasetTable, staged: StagedFile, changes: Changes) -> None:
         columns = st.append_columns(table)
-
-        def new_or_changed() -> Iterator[pa.RecordBatch]:
-            for batch in _batches(staged, columns):
-                if len(unchanged):
-                    keep = pc.invert(pc.is_in(batch.column("_source_row"), value_set=unchanged))
-                    batch = batch.filter(keep)
-                if batch.num_rows:
-                    yield batch
-
-        return self._copy(ident(table.name), columns, new_or_changed())
+        batches = _batches(staged, columns)
+        if not changes.all_new:
+            wanted = pa.array([r for (r,) in self.rows(st.rows_to_write_sql())], pa.int64())
+            batches = _only_rows(batches, wanted)
+        self._copy(ident(table.name), columns, batches)
 
     def _copy(self, table: str, columns: Sequence[Column], batches: Iterator[pa.RecordBatch]) -> int:
         names = ", ".join(c.quoted for c in columns)
@@ -149,6 +151,13 @@ def _batches(staged: StagedFile, columns: Sequence[Column]) -> Iterator[pa.Recor
     yield from staged.file.iter_batches(batch_size=BATCH_ROWS, columns=[c.name for c in columns])
 
 
+def _only_rows(batches: Iterator[pa.RecordBatch], source_rows: pa.Array) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        batch = batch.filter(pc.is_in(batch.column("_source_row"), value_set=source_rows))
+        if batch.num_rows:
+            yield batch
+
+
 class PostgresWarehouse(Warehouse):
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (psycopg.Error,)
 
@@ -160,7 +169,7 @@ class PostgresWarehouse(Warehouse):
     def _conninfo(self) -> str:
         given = conninfo_to_dict(self.url.conninfo or "")
         options = [given.get("options") or ""]
-        options.append(f"-c temp_buffers={TEMP_BUFFERS}")
+        options.append(f"-c temp_buffers={TEMP_BUFFERS} -c work_mem={WORK_MEM}")
         if self.schema is not None:
             options.append(f"-c search_path={self.schema}")
         extra: dict[str, Any] = {"options": " ".join(o for o in options if o), "client_encoding": "UTF8"}

@@ -1,28 +1,32 @@
 """The SQL of a load, shared by both backends.
 
 Statements use named parameters written ``$name`` (DuckDB's style; the PostgreSQL backend rewrites
-them for psycopg) and read two scratch tables the backend fills from the staged Parquet files:
+them for psycopg) and read scratch tables that live until the load's transaction ends:
 
 ``_stage_keys``
     per accepted row: the dedup key fields, ``_record_hash``, ``_source_row`` and, where the
-    dataset has them, the subject fields (``uscc``, ``subject_name``, ``subject_category``).
-    Everything the merge decides is decided on this slim table; only the rows that are new or
-    changed are then appended in full by the backend's bulk path.
+    dataset has them, the subject fields (``uscc``, ``subject_name``, ``subject_category``);
+    filled from the accepted Parquet.
+``_stage_changes``
+    the accepted rows that must be written, with their key, ``_source_row`` and ``_change``:
+    ``new`` (key not in the table) or ``changed`` (key there with another ``_record_hash``).
+    It comes from one join of the slim stage with the table (skipped when the table is empty:
+    then every row is new); unchanged records are not in it, so loading the same staged delivery
+    again writes nothing.
 ``_stage_rejected``
     the rejected Parquet as it is.
 
-A merge on the dedup key, in order: copy the current version of every changed record to the
-history table; delete those current versions; append the staged rows whose key is not (or no
-longer) in the table. Unchanged records (same ``_record_hash``) are never touched, which makes
-loading the same staged delivery twice a no-op.
+The merge, in order: copy the current version of every changed record to the history table;
+replace it (DuckDB updates in place; PostgreSQL deletes and lets the bulk append bring the new
+version); append the new and changed rows in full, read straight from the Parquet.
 
 >>> from etl.catalog import load_catalog
 >>> from etl.warehouse.schema import dataset_table
 >>> table = dataset_table(load_catalog().datasets["tax_credit_grade_a"])
 >>> print(delete_changed_sql(table))
-DELETE FROM "tax_credit_grade_a" USING _stage_keys s
-WHERE "tax_credit_grade_a"."tax_reg_no" = s."tax_reg_no" AND "tax_credit_grade_a"."list_year" = s."list_year"
-  AND "tax_credit_grade_a"."_record_hash" <> s."_record_hash"
+DELETE FROM "tax_credit_grade_a" USING _stage_changes c
+WHERE "tax_credit_grade_a"."tax_reg_no" = c."tax_reg_no" AND "tax_credit_grade_a"."list_year" = c."list_year"
+  AND c."_change" = 'changed'
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 from etl.warehouse.schema import HISTORY_COLUMNS, Column, DatasetTable, column_ident, ident
 
 STAGE_KEYS = "_stage_keys"
+STAGE_CHANGES = "_stage_changes"
 STAGE_REJECTED = "_stage_rejected"
 
 # Subject (主体) columns a dataset may carry; a dataset feeds ``subjects`` when it has the first two.
@@ -69,6 +74,31 @@ def stage_problems_sql(table: DatasetTable) -> str:
     )
 
 
+def changes_sql(table: DatasetTable) -> str:
+    """The query that fills ``_stage_changes``: staged rows that are new or change their record."""
+    current = ident(table.name)
+    keys = ", ".join(f"s.{ident(k)}" for k in table.dedup_key)
+    return (
+        f"SELECT {keys}, s.\"_source_row\",\n"
+        f"       CASE WHEN t.\"_record_hash\" IS NULL THEN 'new' ELSE 'changed' END AS \"_change\"\n"
+        f"FROM {STAGE_KEYS} s LEFT JOIN {current} t ON {_key_match('t', 's', table)}\n"
+        f'WHERE t."_record_hash" IS NULL OR t."_record_hash" <> s."_record_hash"'
+    )
+
+
+def any_row_sql(table: DatasetTable) -> str:
+    return f"SELECT 1 FROM {ident(table.name)} LIMIT 1"
+
+
+COUNT_CHANGES_SQL = f'SELECT "_change", count(*) FROM {STAGE_CHANGES} GROUP BY "_change"'
+
+
+def rows_to_write_sql(change: str | None = None) -> str:
+    """Source rows of ``_stage_changes`` (of one kind of change, or all)."""
+    where = f" WHERE \"_change\" = '{change}'" if change in ("new", "changed") else ""
+    return f'SELECT "_source_row" FROM {STAGE_CHANGES}{where}'
+
+
 def copy_to_history_sql(table: DatasetTable) -> str:
     """Copies the current version of every record the staged rows change to the history table."""
     current = ident(table.name)
@@ -78,8 +108,22 @@ def copy_to_history_sql(table: DatasetTable) -> str:
     return (
         f"INSERT INTO {ident(table.history_name)} ({history_names})\n"
         f"SELECT {selected}, now(), CAST($delivery_id AS VARCHAR)\n"
-        f"FROM {current} t JOIN {STAGE_KEYS} s ON {_key_match('t', 's', table)}\n"
-        f'WHERE t."_record_hash" <> s."_record_hash"'
+        f"FROM {current} t JOIN {STAGE_CHANGES} c ON {_key_match('t', 'c', table)}\n"
+        f"WHERE c.\"_change\" = 'changed'"
+    )
+
+
+def update_changed_sql(table: DatasetTable, source: str) -> str:
+    """Overwrites the current version of every changed record with the staged one read from ``source``
+    (SQL of a relation with the append columns, already limited to changed rows). Key columns are
+    not written: they are equal, and an index update costs far more than a column update."""
+    current = ident(table.name)
+    written = [c for c in append_columns(table) if c.name not in table.dedup_key]
+    assignments = ",\n    ".join(f"{c.quoted} = s.{c.quoted}" for c in written)
+    return (
+        f"UPDATE {current} SET\n    {assignments},\n    \"_loaded_at\" = now()\n"
+        f"FROM {source} s\n"
+        f"WHERE {_key_match(current, 's', table)}"
     )
 
 
@@ -87,17 +131,9 @@ def delete_changed_sql(table: DatasetTable) -> str:
     """Deletes the current versions just copied to history; the new versions are appended next."""
     current = ident(table.name)
     return (
-        f"DELETE FROM {current} USING {STAGE_KEYS} s\n"
-        f"WHERE {_key_match(current, 's', table)}\n"
-        f'  AND {current}."_record_hash" <> s."_record_hash"'
-    )
-
-
-def unchanged_rows_sql(table: DatasetTable) -> str:
-    """Source rows of staged records already present (unchanged): the bulk append skips them."""
-    return (
-        f'SELECT s."_source_row" FROM {STAGE_KEYS} s\n'
-        f"JOIN {ident(table.name)} t ON {_key_match('t', 's', table)}"
+        f"DELETE FROM {current} USING {STAGE_CHANGES} c\n"
+        f"WHERE {_key_match(current, 'c', table)}\n"
+        f"  AND c.\"_change\" = 'changed'"
     )
 
 
@@ -108,7 +144,8 @@ def append_columns(table: DatasetTable) -> tuple[Column, ...]:
 
 def upsert_subjects_sql(table: DatasetTable) -> str:
     """Inserts the subjects seen in the staged rows; for known ones keeps the earliest first sighting
-    and advances the latest (name and type follow the latest delivery)."""
+    and advances the latest (name and type follow the latest delivery). Rows it would not change are
+    not written, so the count is of subjects new or changed."""
     category = ident(SUBJECT_CATEGORY) if table.has_fields(SUBJECT_CATEGORY) else "NULL"
     code = ident(SUBJECT_CODE)
     # Individual businesses carry organisation type 2 under authority 9 (GB 32100).
@@ -138,7 +175,12 @@ ON CONFLICT (uscc) DO UPDATE SET
     last_seen = CASE WHEN {later} THEN excluded.last_seen ELSE subjects.last_seen END,
     first_delivery_id = CASE WHEN {earlier} THEN excluded.first_delivery_id
                              ELSE subjects.first_delivery_id END,
-    first_seen = CASE WHEN {earlier} THEN excluded.first_seen ELSE subjects.first_seen END"""
+    first_seen = CASE WHEN {earlier} THEN excluded.first_seen ELSE subjects.first_seen END
+WHERE {earlier} OR excluded.last_seen > subjects.last_seen
+   OR (excluded.last_seen = subjects.last_seen
+       AND (excluded.last_delivery_id <> subjects.last_delivery_id
+            OR excluded.name IS DISTINCT FROM subjects.name
+            OR excluded.subject_type IS DISTINCT FROM subjects.subject_type))"""
 
 
 # Quarantine rows of a delivery are replaced as a set: rows no longer rejected go, new ones come,
