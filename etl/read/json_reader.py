@@ -76,7 +76,8 @@ def _stream(
     rows: list[list[str | None]] = []
     first = 1
     for number, record in enumerate(records(path, encoding), start=1):
-        rows.append([json_text(record.get(name)) for name in names])
+        values = [record.get(name) for name in names]
+        rows.append([v if type(v) is str and v else json_text(v) for v in values])
         if len(rows) == batch_rows:
             yield _batch(rows, first, len(names))
             rows, first = [], number + 1
