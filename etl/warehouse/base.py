@@ -240,7 +240,7 @@ class Warehouse(ABC):
         try:
             with self._connect(create=create) as session:
                 yield session
-        except self.driver_errors as exc:
+        except (*self.driver_errors, pa.ArrowException) as exc:  # Arrow: reading a staged file
             message = f"{action} failed in warehouse {self.url.display}: {_describe(exc)}"
             raise WarehouseError(message) from exc
 

@@ -297,3 +297,16 @@ def test_record_ledger_find_delivery_and_queries(warehouse: Warehouse, penalties
     assert warehouse.find_delivery("f" * 64, "admin_penalty", "sthj").status == "rejected"
     with pytest.raises(WarehouseError, match="no ledger row 999"):
         warehouse.record_ledger(failed.replace(ledger_id=999))
+
+
+def test_staged_files_may_be_storage_uris(warehouse: Warehouse, penalties: Deliveries) -> None:
+    # A storage root on object storage hands the load URIs; file:// takes the same code path.
+    batch = penalties.batch([penalty(1), penalty(2)], [{"uscc": "x"}])
+    as_uris = LoadBatch(batch.ledger, batch.dataset, f"file://{batch.accepted_path}",
+                        f"file://{batch.rejected_path}")
+    report = warehouse.load(as_uris)
+    assert (report.inserted, report.quarantined) == (2, 1)
+    changed = penalties.batch([penalty(1, fine_amount=decimal.Decimal(3)), penalty(2)])
+    again = warehouse.load(LoadBatch(changed.ledger, changed.dataset, f"file://{changed.accepted_path}"))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    assert warehouse.table_snapshot("admin_penalty_history").num_rows == 1
