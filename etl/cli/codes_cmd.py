@@ -1,4 +1,5 @@
-"""``credit-etl codes``: check identifier codes (USCC, organisation code, registration number, ID)."""
+"""``credit-etl codes``: check identifier codes (USCC, organisation code, registration number, ID),
+and their consistency across the warehouse."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from etl.errors import UsageError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from etl.codes.warehouse_consistency import WarehouseConsistency
+
 KIND_CHOICES = ("auto", "uscc", "orgcode", "regno", "idcard")
 COLUMNS = ("line", "input", "kind", "normalised", "valid", "reason", "message")
 # Masked unless --show-personal: identity numbers, and unrecognised values that are all digits
@@ -27,6 +30,23 @@ message. CSV has a header row; JSON is JSON Lines (one object per line). Identit
 with --kind auto, unrecognised values made of digits) are masked as 3604**********0071
 unless --show-personal is given.
 Exit status: 0 if every value is valid, 1 if any is invalid, 2 on a usage error.
+"""
+
+CONSISTENCY_COLUMNS = (
+    "reason", "subject", "values", "datasets", "departments", "deliveries", "records", "message",
+)  # fmt: skip
+# Lists in a finding, joined for CSV.
+LIST_SEPARATOR = ";"
+CONSISTENCY_EPILOG = """\
+Checks the current records of every dataset with a USCC and a subject name (or only those given
+with --dataset) across the whole warehouse: one code under several names (ONE_CODE_MANY_NAMES),
+one name under several codes (ONE_NAME_MANY_CODES), an organisation code that differs from
+positions 9-17 of the USCC on the same record (ORGCODE_MISMATCH). Names compare after NFKC with
+blanks removed; the placeholder USCC and empty values are left out.
+Output: one finding per row. CSV columns: reason, subject, values, datasets, departments,
+deliveries (lists joined with ';'), records (how many), message (Chinese, with the files and rows
+involved). JSON is JSON Lines with the records themselves. A summary per department goes to stderr.
+Exit status: 0 if there are no findings, 1 if there are, 2 on a usage or warehouse error.
 """
 
 
@@ -56,6 +76,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--show-personal", action="store_true", help="print identity numbers unmasked (never in reports)"
     )
     check.set_defaults(handler=run_check)
+
+    consistency = actions.add_parser(
+        "consistency",
+        help="find codes with several names, names with several codes and orgcode/USCC mismatches "
+        "across the warehouse",
+        epilog=CONSISTENCY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    consistency.add_argument(
+        "--warehouse", metavar="URL", default=None,
+        help="duckdb:///path.duckdb or postgresql://user@host:port/db[?schema=name]",
+    )  # fmt: skip
+    consistency.add_argument(
+        "--dataset", metavar="ID", nargs="+", action="extend", default=None,
+        help="check only these datasets (default: every dataset with uscc and subject_name)",
+    )  # fmt: skip
+    consistency.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="output format (default: csv)"
+    )
+    consistency.set_defaults(handler=run_consistency)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -92,6 +132,55 @@ def run_check(args: argparse.Namespace) -> int:
     )
     _write(table, args.format, sys.stdout)
     return 1 if pc.any(pc.invert(verdicts.valid)).as_py() else 0
+
+
+def run_consistency(args: argparse.Namespace) -> int:
+    from etl import settings
+    from etl.catalog import load_catalog
+    from etl.codes.warehouse_consistency import check_warehouse
+    from etl.warehouse import open_warehouse
+    from etl.warehouse.identifiers import identifier_tables
+
+    catalog = load_catalog(settings.catalog_dir())
+    if args.dataset is not None:
+        checkable = {t.dataset_id for t in identifier_tables(catalog, args.dataset)}
+        lacking = [d for d in dict.fromkeys(args.dataset) if d not in checkable]
+        if lacking:
+            raise UsageError(
+                f"dataset(s) {', '.join(lacking)} have no uscc and subject_name columns to check"
+            )
+    result = check_warehouse(open_warehouse(args.warehouse), catalog, args.dataset)
+    _write_findings(result.findings, args.format, sys.stdout)
+    _summarise(result, sys.stderr)
+    return 1 if result.findings.num_rows else 0
+
+
+def _write_findings(findings: pa.Table, fmt: str, out: io.TextIOBase) -> None:
+    if fmt == "json":
+        for row in findings.to_pylist():
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def flat(name: str) -> pa.Array:
+        column = findings[name]
+        if name == "records":
+            return pc.list_value_length(column)
+        return pc.binary_join(column, LIST_SEPARATOR) if pa.types.is_list(column.type) else column
+
+    _write(pa.table({name: flat(name) for name in CONSISTENCY_COLUMNS}), "csv", out)
+
+
+def _summarise(result: WarehouseConsistency, out: io.TextIOBase) -> None:
+    """Counts per department and reason, for the engineer running the command."""
+    out.write(f"{result.findings.num_rows} finding(s) over {result.records_checked} record(s) checked\n")
+    for row in result.by_department.to_pylist():
+        if row["findings"]:
+            out.write(
+                f"  {row['department']}: {row['reason']} {row['findings']} finding(s), "
+                f"{row['records']} of its {row['records_checked']} record(s)\n"
+            )
 
 
 def _read_values(file: str) -> tuple[list[int], list[str]]:
