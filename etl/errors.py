@@ -9,6 +9,7 @@ is a bug and keeps its traceback.
     ├── CalendarError       a date outside what the working-day calendar knows
     ├── DeliveryRejected    a delivery rejected whole (reason code + Chinese message for the clerk)
     ├── WarehouseError      the warehouse cannot be reached or refused an operation
+    ├── SourceError         a delivery source (SFTP server, department database) cannot be reached or read
     └── UsageError          a command-line argument that cannot be honoured
 """
 
@@ -51,3 +52,7 @@ class DeliveryRejected(CreditEtlError):
 
 class WarehouseError(CreditEtlError):
     """The warehouse cannot be reached, or refused an operation; wraps the driver's error."""
+
+
+class SourceError(CreditEtlError):
+    """A delivery source cannot be reached or read (refused host key, unreachable database, …)."""

@@ -6,6 +6,7 @@
 | ``CREDIT_ETL_STORAGE`` | ``$CREDIT_ETL_HOME/storage`` | raw, staging and feedback files (path or URI) |
 | ``CREDIT_ETL_WAREHOUSE`` | ``duckdb:///$CREDIT_ETL_HOME/warehouse.duckdb`` | the warehouse URL |
 | ``CREDIT_ETL_CATALOG`` | ``<project>/catalog_yaml`` | the catalog directory |
+| ``CREDIT_ETL_LANDING`` | ``$CREDIT_ETL_HOME/landing`` | root of the departments' landing zones |
 
 The storage root may be an object-storage URI (``s3://…``) that every worker can reach.
 Secrets never live here: database passwords belong in the URL from the environment or in Airflow
@@ -34,3 +35,7 @@ def warehouse_url() -> str:
 
 def catalog_dir() -> Path:
     return Path(os.environ.get("CREDIT_ETL_CATALOG") or PROJECT_ROOT / "catalog_yaml")
+
+
+def landing_root() -> Path:
+    return Path(os.environ.get("CREDIT_ETL_LANDING") or home() / "landing")

@@ -1,0 +1,50 @@
+"""Fixtures for the delivery sources: the catalog, synthetic deliveries, a fresh DuckDB warehouse and
+storage root per test."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from etl.catalog import Catalog, load_catalog
+from etl.demo_data import generate
+from etl.storage import Storage
+from etl.warehouse import open_warehouse
+from etl.warehouse.base import Warehouse
+
+# The datasets the source tests deliver: a fresh warehouse per test creates only their tables.
+DATASETS = ("admin_penalty", "basic_deposit_account", "tax_credit_grade_a")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> tuple[Path, dict]:
+    """One clean delivery per source of DATASETS (no injected defects: every row loads)."""
+    out = tmp_path_factory.mktemp("demo")
+    manifest = generate(out, seed=5, rows=60, datasets=DATASETS, defect_rate=0.0, catalog=catalog)
+    return out, manifest
+
+
+def delivery_of(demo: tuple[Path, dict], source_id: str) -> tuple[Path, dict]:
+    out, manifest = demo
+    (record,) = [d for d in manifest["deliveries"] if d["source_id"] == source_id]
+    return out / record["path"], record
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, catalog: Catalog) -> Warehouse:
+    small = dataclasses.replace(catalog, datasets={d: catalog.datasets[d] for d in DATASETS})
+    warehouse = open_warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
+    warehouse.init(small)
+    return warehouse
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    return Storage(tmp_path / "storage")

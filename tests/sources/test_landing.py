@@ -1,0 +1,330 @@
+"""Landing zones on a real directory tree: completeness, claims, archive by outcome, refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import delivery_of
+
+from etl.catalog import Catalog, SourceRef
+from etl.pipeline import process_drop
+from etl.sources import FetchOptions, FetchReport, run_source
+from etl.sources import landing as landing_module
+from etl.sources.landing import Zone, claimed_name
+from etl.sources.names import unsafe_reason
+from etl.sources.stability import FileStat, Observation, is_complete
+
+SOURCE = "admin_penalty__wjw__landing"
+# A tiny stability interval, waited for within the run.
+QUICK = FetchOptions(stable_seconds=0.2, wait_seconds=1.0)
+
+
+@pytest.fixture
+def ref(catalog: Catalog) -> SourceRef:
+    return catalog.source(SOURCE)
+
+
+@pytest.fixture
+def zone(tmp_path: Path, ref: SourceRef) -> Zone:
+    zone = Zone.for_source(tmp_path / "landing", ref)
+    zone.ensure()
+    return zone
+
+
+def run(ref, zone, catalog, storage, warehouse, options=QUICK):
+    return run_source(ref, catalog=catalog, storage=storage, warehouse=warehouse, options=options,
+                      landing_root=zone.root.parent.parent)
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def with_marker(ref: SourceRef, marker: str) -> SourceRef:
+    return dataclasses.replace(ref, source=ref.source.model_copy(update={"complete_marker": marker}))
+
+
+# -- decisions -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("行政处罚信息_市卫健委_20261127.csv", None),
+        ("report (1).xlsx", None),
+        ("..", "RESERVED_NAME"),
+        ("a/b.csv", "PATH_SEPARATOR"),
+        ("..\\..\\boot.ini", "PATH_SEPARATOR"),
+        ("bad\x1b[31m.csv", "CONTROL_CHARACTER"),
+        ("invoice\u202eslx.csv", "CONTROL_CHARACTER"),
+        ("zero\u200bwidth.csv", "CONTROL_CHARACTER"),
+        ("gbk\udcb2\udce2.csv", "NOT_UTF8"),
+        ("长" * 90 + ".csv", "NAME_TOO_LONG"),
+    ],
+)
+def test_unsafe_names_are_recognised(name, reason):
+    assert unsafe_reason(name) == reason
+
+
+def test_a_file_is_complete_only_when_unchanged_for_the_interval():
+    seen = Observation(FileStat(100, 5), since=10.0)
+    assert not is_complete(seen, FileStat(100, 5), now=10.5, interval=1.0)
+    assert is_complete(seen, FileStat(100, 5), now=11.0, interval=1.0)
+    assert not is_complete(seen, FileStat(100, 6), now=50.0, interval=1.0)  # touched, same size
+    assert not is_complete(seen, FileStat(120, 5), now=50.0, interval=1.0)
+
+
+# -- pickup and archive ----------------------------------------------------------------------------
+
+
+def test_a_stable_file_is_loaded_archived_and_answered_in_the_outbox(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, record = delivery_of(demo, SOURCE)
+    incoming = zone.incoming / source_file.name
+    shutil.copy(source_file, incoming)
+    digest = sha256(incoming)
+
+    result = run(ref, zone, catalog, storage, warehouse)
+
+    (loaded,) = result.results
+    assert loaded.ledger.status == "loaded"
+    assert loaded.ledger.rows_loaded == record["rows"]
+    assert loaded.ledger.sha256 == digest and loaded.ledger.file_name == source_file.name
+    day = loaded.ledger.received_at.date().isoformat()
+    assert files_under(zone.archive) == [f"{day}/{digest}__{source_file.name}"]
+    assert sha256(zone.archive / day / f"{digest}__{source_file.name}") == digest
+    assert files_under(zone.incoming) == [] and files_under(zone.processing) == []
+    outbox = files_under(zone.outbox)
+    assert [Path(n).suffix for n in outbox] == [".csv", ".xlsx"]
+    assert all(n.endswith(f".{digest[:8]}.反馈{Path(n).suffix}") for n in outbox)
+    assert storage.exists(f"raw/{digest[:2]}/{digest}")
+    assert run(ref, zone, catalog, storage, warehouse).results == []  # nothing left to take
+
+
+def test_the_same_bytes_again_are_recorded_as_a_duplicate_not_loaded(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, _ = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "first.csv")
+    (first,) = run(ref, zone, catalog, storage, warehouse).results
+    before = warehouse.table_snapshot("admin_penalty")
+    shutil.copy(source_file, zone.incoming / "again.csv")
+
+    (again,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert again.ledger.status == "duplicate"
+    assert again.ledger.rows_loaded == 0
+    assert warehouse.table_snapshot("admin_penalty").equals(before)
+    day = again.ledger.received_at.date().isoformat()
+    assert f"{day}/{first.ledger.sha256}__again.csv" in files_under(zone.archive)
+    notes = [n for n in files_under(zone.outbox) if n.endswith("重复报送说明.txt")]
+    assert notes == [f"again.{first.ledger.sha256[:8]}.重复报送说明.txt"]
+    text = (zone.outbox / notes[0]).read_text(encoding="utf-8-sig")
+    assert "未重复入库" in text and f"台账 {first.ledger.ledger_id}" in text
+
+
+def test_a_file_rejected_whole_goes_to_rejected_with_feedback(ref, zone, catalog, storage, warehouse):
+    (zone.incoming / "说明.csv").write_text("随便写的一行\n另一行\n", encoding="utf-8")
+
+    (result,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert result.ledger.status == "rejected"
+    day = result.ledger.received_at.date().isoformat()
+    assert files_under(zone.rejected) == [f"{day}/{result.ledger.sha256}__说明.csv"]
+    assert files_under(zone.archive) == []
+    assert len([n for n in files_under(zone.outbox) if "反馈" in n]) == 2
+
+
+# -- completeness ----------------------------------------------------------------------------------
+
+
+def test_a_new_file_is_not_taken_before_it_has_been_seen_unchanged_for_the_interval(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, _ = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "a.csv")
+    no_wait = FetchOptions(stable_seconds=0.3, wait_seconds=0)
+
+    first = run(ref, zone, catalog, storage, warehouse, no_wait)
+    assert first.results == [] and first.report.waiting == ["a.csv"]
+    assert "a.csv" in (zone.root / ".credit-etl-state.json").read_text(encoding="utf-8")
+    time.sleep(0.35)
+    (taken,) = run(ref, zone, catalog, storage, warehouse, no_wait).results
+    assert taken.ledger.file_name == "a.csv" and taken.ledger.status == "loaded"
+
+
+def test_a_file_still_being_written_is_not_taken(demo, ref, zone, catalog, storage, warehouse):
+    source_file, _ = delivery_of(demo, SOURCE)
+    content = source_file.read_bytes()
+    path = zone.incoming / "growing.csv"
+    path.write_bytes(content[:200])
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        with path.open("ab") as out:
+            for offset in range(200, len(content), 200):
+                if stop.wait(0.05):
+                    return
+                out.write(content[offset:offset + 200])
+                out.flush()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        during = run(ref, zone, catalog, storage, warehouse)
+    finally:
+        stop.set()
+        writer.join(timeout=5)
+    assert during.results == [] and during.report.waiting == ["growing.csv"]
+    assert files_under(zone.incoming) == ["growing.csv"]
+    assert warehouse.ledger() == []
+
+
+def test_with_a_marker_a_file_waits_for_its_marker_which_is_then_removed(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    ref = with_marker(ref, ".ok")
+    source_file, _ = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "b.csv")
+
+    waiting = run(ref, zone, catalog, storage, warehouse)
+    assert waiting.results == [] and waiting.report.waiting == ["b.csv"]
+    (zone.incoming / "b.csv.ok").write_bytes(b"")
+    (taken,) = run(ref, zone, catalog, storage, warehouse, FetchOptions(stable_seconds=3600)).results
+    assert taken.ledger.status == "loaded"
+    assert files_under(zone.incoming) == []
+
+
+# -- refusals --------------------------------------------------------------------------------------
+
+
+def test_links_and_unsafe_names_are_refused_unread_and_reported(
+    demo, ref, zone, catalog, storage, warehouse, tmp_path
+):
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    shutil.copy(delivery_of(demo, SOURCE)[0], secret)
+    os.symlink(secret, zone.incoming / "link.csv")
+    os.symlink("../../../../outside/secret.csv", zone.incoming / "relative.csv")
+    os.link(secret, zone.incoming / "hard.csv")
+    shutil.copy(secret, zone.incoming / "bad\x07name.csv")
+    (zone.incoming / "folder").mkdir()
+
+    result = run(ref, zone, catalog, storage, warehouse)
+
+    assert result.results == [] and warehouse.ledger() == []
+    assert sorted((r.name, r.reason) for r in result.report.refused) == [
+        ("bad\\x07name.csv", "CONTROL_CHARACTER"),
+        ("folder", "NOT_A_FILE"),
+        ("hard.csv", "HARDLINK"),
+        ("link.csv", "SYMLINK"),
+        ("relative.csv", "SYMLINK"),
+    ]
+    assert not result.ok
+    assert os.listdir(zone.incoming) == []
+    moved = [Path(r.moved_to) for r in result.report.refused]
+    assert all(p.parent.parent == zone.rejected for p in moved)
+    assert sum(p.is_symlink() for p in moved) == 2  # the links themselves, never their targets
+    assert secret.exists() and storage.list("raw") == []  # nothing was read into the archive
+    notes = [n for n in files_under(zone.outbox) if n.endswith("未接收说明.txt")]
+    assert len(notes) == 5
+    texts = "".join((zone.outbox / n).read_text(encoding="utf-8-sig") for n in notes)
+    assert "符号链接" in texts and "控制字符" in texts and "硬链接" in texts
+
+
+# -- concurrency and recovery ----------------------------------------------------------------------
+
+
+def test_of_workers_claiming_the_same_file_at_once_exactly_one_gets_it(demo, ref, zone, storage):
+    source_file, _ = delivery_of(demo, SOURCE)
+    path = zone.incoming / "race.csv"
+    shutil.copy(source_file, path)
+    seen = FileStat(path.stat().st_size, path.stat().st_mtime_ns)
+    barrier = threading.Barrier(8)
+    claims = []
+
+    def worker() -> None:
+        barrier.wait()
+        claims.append(landing_module._claim(ref, zone, storage, "race.csv", seen))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    won = [c for c in claims if c is not None]
+    assert len(claims) == 8 and len(won) == 1
+    (claimed,) = os.listdir(zone.processing)
+    assert claimed_name(claimed) == "race.csv"
+    # While the winner holds its claim, another poll leaves it alone.
+    report = FetchReport()
+    assert list(landing_module.pickups(ref, zone.root.parent.parent, storage, QUICK, report)) == []
+    won[0].abandon()
+
+
+def test_a_claim_left_by_a_stopped_worker_is_recovered_and_loaded_once(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, record = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "c.csv")
+    report = FetchReport()
+    pickups = landing_module.pickups(ref, zone.root.parent.parent, storage, QUICK, report)
+    crashed = next(pickups)
+    crashed.abandon()  # the worker died after claiming: its lock is gone, its file in processing/
+    pickups.close()
+    assert [claimed_name(n) for n in os.listdir(zone.processing)] == ["c.csv"]
+
+    (recovered,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert recovered.ledger.status == "loaded" and recovered.ledger.rows_loaded == record["rows"]
+    assert os.listdir(zone.processing) == []
+    assert [r.status for r in warehouse.ledger()] == ["loaded"]
+
+
+def test_a_failed_load_leaves_the_file_to_be_taken_again(
+    demo, ref, zone, catalog, storage, warehouse, monkeypatch
+):
+    source_file, record = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "d.csv")
+
+    def broken_load(batch):
+        raise ConnectionError("warehouse went away")
+
+    monkeypatch.setattr(warehouse, "load", broken_load)
+    with pytest.raises(ConnectionError):
+        run(ref, zone, catalog, storage, warehouse)
+    assert [claimed_name(n) for n in os.listdir(zone.processing)] == ["d.csv"]
+    assert [r.status for r in warehouse.ledger()] == ["failed"]
+    monkeypatch.undo()
+
+    (retried,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert retried.ledger.status == "loaded" and retried.ledger.rows_loaded == record["rows"]
+    assert [r.status for r in warehouse.ledger()] == ["loaded"]  # the failed attempt, redone in place
+    assert warehouse.table_snapshot("admin_penalty").num_rows == record["rows"]
+
+
+def test_process_drop_is_what_loads_a_pickup(demo, ref, zone, catalog, storage, warehouse):
+    """A pickup's drop is an ordinary archived delivery: processing it directly gives the same row."""
+    source_file, record = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "e.csv")
+    report = FetchReport()
+    pickups = landing_module.pickups(ref, zone.root.parent.parent, storage, QUICK, report)
+    pickup = next(pickups)
+    result = process_drop(pickup.drop, catalog=catalog, warehouse=warehouse, storage=storage)
+    pickup.finish(result)
+    assert list(pickups) == []
+    assert result.ledger.rows_loaded == record["rows"]
+    assert result.ledger.source == SOURCE and result.ledger.department == "wjw"
