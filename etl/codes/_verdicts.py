@@ -289,11 +289,12 @@ def _matrix(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
     lengths = np.diff(offsets)
     if len(lengths) and (lengths == width).all():
         return data.reshape(len(lengths), width)
-    # Row i of ``windows`` is data[i : i + width], a view; picking each string's start copies
-    # ``width`` bytes per row in one call, and only the shorter strings need the padding fixed.
+    # Record i of ``records`` is data[i : i + width], a view; picking each string's start copies
+    # ``width`` bytes per row in one call (as one opaque item: faster than rows of a 2-D strided
+    # view), and only the shorter strings need the padding fixed.
     padded = np.concatenate([data, np.zeros(width, dtype=np.uint8)])
-    windows = np.lib.stride_tricks.as_strided(padded, shape=(len(data) + 1, width), strides=(1, 1))
-    m = windows[offsets[:-1]]
+    records = np.ndarray((len(data) + 1,), np.dtype((np.void, width)), padded, strides=(1,))
+    m = records[offsets[:-1]].view(np.uint8).reshape(-1, width)
     short = np.flatnonzero(lengths < width)
     m[short] = np.where(np.arange(width) < lengths[short, None], m[short], 0)
     return m
@@ -417,13 +418,15 @@ def _spread(values: pa.StringArray, rows: np.ndarray, n: int) -> pa.StringArray:
     # Built from buffers: with few invalid rows among many, a take() over all n rows would cost
     # more than everything else the verdicts need.
     offsets, data = _buffers(values)
-    lengths = np.zeros(n, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int32)
     lengths[rows] = np.diff(offsets)
+    spread_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=spread_offsets[1:])
     present = np.zeros(n, dtype=bool)
     present[rows] = True
     return pa.StringArray.from_buffers(
         n,
-        pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)),
+        pa.py_buffer(spread_offsets),
         pa.py_buffer(np.ascontiguousarray(data)),
         pa.py_buffer(np.packbits(present, bitorder="little")),
         n - len(rows),
