@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import stat
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING
 from etl.drop import SHANGHAI, Drop, now, receive_file
 from etl.sources.base import FetchOptions, FetchReport, Refusal
 from etl.sources.names import REFUSAL_TEXT, file_safe, printable, unsafe_reason
-from etl.sources.stability import FileStat, Observations
+from etl.sources.stability import FileStat, Observations, settle
 from etl.storage import Storage
 
 if TYPE_CHECKING:
@@ -180,26 +179,14 @@ def _complete_files(
         complete = [n for n in files if f"{n}{marker}" in markers]
         return complete, [n for n in files if n not in complete]
     seen = _load_observations(zone)
-    interval = options.stable_seconds
-    moment = time.time()
-    complete = [n for n in files if seen.observe(n, files[n], moment, interval)]
-    pending = [n for n in files if n not in complete]
-    if pending and options.wait_seconds > 0:
-        delay = seen.wait_needed(pending, moment, interval)
-        if delay <= options.wait_seconds:
-            log.info("%s: waiting %.1f s to see whether %d file(s) are complete",
-                     zone.root, delay, len(pending))
-            time.sleep(delay)
-            moment = time.time()
-            for name in pending:
-                current = _regular_stat(zone.incoming / name)
-                if current is not None and seen.observe(name, current, moment, interval):
-                    files[name] = current
-                    complete.append(name)
-    seen.keep_only(set(files))
+
+    def restat(names: list[str]) -> dict[str, FileStat]:
+        return {n: current for n in names if (current := _regular_stat(zone.incoming / n)) is not None}
+
+    complete, waiting = settle(seen, files, restat, interval=options.stable_seconds,
+                               wait=options.wait_seconds)  # fmt: skip
     _save_observations(zone, seen)
-    complete.sort()
-    return complete, sorted(n for n in files if n not in complete)
+    return complete, waiting
 
 
 def _regular_stat(path: Path) -> FileStat | None:

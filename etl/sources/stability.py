@@ -18,8 +18,13 @@ False
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STABLE_SECONDS = 30.0
 
@@ -98,3 +103,45 @@ class Observations:
     def keep_only(self, names: set[str]) -> None:
         """Forgets files that are gone (taken, or removed by the department)."""
         self.seen = {n: o for n, o in self.seen.items() if n in names}
+
+
+def settle(
+    seen: Observations,
+    stats: dict[str, FileStat],
+    restat: Callable[[list[str]], dict[str, FileStat]],
+    *,
+    interval: float,
+    wait: float,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list[str], list[str]]:
+    """(complete, still changing) names among ``stats``, by size and mtime over ``interval``.
+
+    Files not yet seen unchanged for the interval are looked at again (``restat``) once the interval
+    has passed, when that is at most ``wait`` seconds away; otherwise they wait for a later poll.
+    ``seen`` is updated; entries for files no longer there are dropped.
+
+    >>> seen, slept = Observations.load({}), []
+    >>> settle(seen, {"a.csv": FileStat(5, 1)}, lambda names: {"a.csv": FileStat(5, 1)},
+    ...        interval=2.0, wait=3.0, clock=lambda: 100.0 + sum(slept), sleep=slept.append)
+    (['a.csv'], [])
+    >>> slept
+    [2.0]
+    """
+    moment = clock()
+    complete = {n for n, current in stats.items() if seen.observe(n, current, moment, interval)}
+    pending = sorted(n for n in stats if n not in complete)
+    if pending and wait > 0:
+        delay = seen.wait_needed(pending, moment, interval)
+        if delay <= wait:
+            log.info("waiting %.1f s to see whether %d file(s) are complete", delay, len(pending))
+            sleep(delay)
+            again = restat(pending)
+            moment = clock()
+            for name in pending:
+                current = again.get(name)
+                if current is not None and seen.observe(name, current, moment, interval):
+                    stats[name] = current
+                    complete.add(name)
+    seen.keep_only(set(stats))
+    return sorted(complete), sorted(n for n in stats if n not in complete)

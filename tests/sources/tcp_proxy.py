@@ -21,7 +21,7 @@ class CuttingProxy:
         self.cut = cut
         self.connections = 0
         self.cuts = 0
-        self.bytes_down = 0  # server to client, over all connections
+        self.bytes_down: dict[int, int] = {}  # server to client, by connection number
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
@@ -58,7 +58,7 @@ class CuttingProxy:
                     if not data:
                         return
                     if sock is server:
-                        self.bytes_down += len(data)
+                        self.bytes_down[number] = self.bytes_down.get(number, 0) + len(data)
                         if budget is not None and len(data) >= budget:
                             client.sendall(data[:budget])
                             self.cuts += 1
