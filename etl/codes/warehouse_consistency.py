@@ -119,6 +119,7 @@ def check_warehouse(
 ) -> WarehouseConsistency:
     """Runs the checks over the datasets ``dataset_ids`` (default: every dataset with a USCC and a
     subject name) as they are in ``warehouse`` now."""
+    # The warehouse (and its drivers) load only here: the checks themselves need none of it.
     from etl.warehouse.identifiers import identifier_tables, read_identifiers
 
     records = read_identifiers(warehouse, identifier_tables(catalog, dataset_ids))
