@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "etl.cli.codes_cmd",
     "etl.cli.demo_data_cmd",
     "etl.cli.expectations_cmd",
+    "etl.cli.fetch_cmd",
     "etl.cli.ingest_cmd",
     "etl.cli.warehouse_cmd",
 ]

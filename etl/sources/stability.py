@@ -27,6 +27,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DEFAULT_STABLE_SECONDS = 30.0
+# Slept beyond the interval, so that clock granularity never leaves a file just short of it.
+SLEEP_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class Observations:
     def wait_needed(self, names: list[str], now: float, interval: float) -> float:
         """Seconds until the earliest of ``names`` could be complete, if nothing changes."""
         waits = [self.seen[n].since + interval - now for n in names if n in self.seen]
-        return max(0.0, min(waits)) if waits else interval
+        return max(0.0, min(*waits, interval)) if waits else interval
 
     def keep_only(self, names: set[str]) -> None:
         """Forgets files that are gone (taken, or removed by the department)."""
@@ -126,7 +128,7 @@ def settle(
     ...        interval=2.0, wait=3.0, clock=lambda: 100.0 + sum(slept), sleep=slept.append)
     (['a.csv'], [])
     >>> slept
-    [2.0]
+    [2.01]
     """
     moment = clock()
     complete = {n for n, current in stats.items() if seen.observe(n, current, moment, interval)}
@@ -135,7 +137,7 @@ def settle(
         delay = seen.wait_needed(pending, moment, interval)
         if delay <= wait:
             log.info("waiting %.1f s to see whether %d file(s) are complete", delay, len(pending))
-            sleep(delay)
+            sleep(delay + SLEEP_MARGIN)
             again = restat(pending)
             moment = clock()
             for name in pending:

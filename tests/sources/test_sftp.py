@@ -183,7 +183,8 @@ def test_a_changed_host_key_is_refused(server, demo, catalog, storage, warehouse
     source_file, _ = delivery_of(demo, PBC)
     uploaded = upload(server, source_file, "/credit/jbzh")
 
-    with pytest.raises(SourceError, match=r"presented host key SHA256:\S+, not the pinned SHA256:\S+: refused"):
+    refused = r"presented host key SHA256:\S+, not the pinned SHA256:\S+: refused"
+    with pytest.raises(SourceError, match=refused):
         run(catalog.source(PBC), catalog, storage, warehouse)
     assert uploaded.exists() and storage.list("raw") == [] and warehouse.ledger() == []
 
