@@ -64,7 +64,12 @@ class Window:
             if value is not None and value.tzinfo is None:
                 raise ValueError("pull windows need time-zone-aware datetimes")
         if self.since is not None and self.since >= self.until:
-            raise ValueError(f"an empty pull window: since {self.since} is not before until {self.until}")
+            # The usual cause: a cron-scheduled DAG on Airflow 3's default CronTriggerTimetable, whose
+            # data interval starts where it ends.
+            raise ValueError(
+                f"an empty pull window: since {self.since} is not before until {self.until} "
+                "(a DAG pulling its data interval needs CronDataIntervalTimetable)"
+            )
 
     def label(self) -> str:
         """``20261101T000000-20261102T000000`` (Asia/Shanghai), for file names.

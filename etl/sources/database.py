@@ -333,11 +333,14 @@ def _text_batch(part: Sequence[Any], columns: tuple[str, ...], schema: pa.Schema
     import pyarrow as pa
 
     arrays = []
-    for index, name in enumerate(columns):
+    for name, values in zip(columns, zip(*part, strict=True) if part else [()] * len(columns), strict=True):
         try:
-            arrays.append(pa.array([cell_text(row[index]) for row in part], pa.string()))
-        except UnicodeDecodeError:
-            raise SourceError(f"column {name!r} holds binary data that is not UTF-8 text") from None
+            arrays.append(pa.array(values, pa.string()))  # text columns (most of them) as they are
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            try:
+                arrays.append(pa.array([cell_text(v) for v in values], pa.string()))
+            except UnicodeDecodeError:
+                raise SourceError(f"column {name!r} holds binary data that is not UTF-8 text") from None
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
