@@ -67,6 +67,14 @@ CHUNK = 32768
 GLOB_CHARACTERS = frozenset("*?[")
 
 
+class Unreachable(SourceError):
+    """The server could not be reached or the connection broke: worth another attempt."""
+
+
+class RemoteFileChanged(Exception):
+    """The remote file changed while it was downloaded: it is not complete after all."""
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     name: str
@@ -224,9 +232,10 @@ def connect(conn: Connection, host_key: paramiko.PKey, timeout: float) -> parami
         client.close()
         raise SourceError(f"SFTP server {where} ({conn.conn_id}): {exc} (pinned host key "
                           f"{host_key.get_name()} {fingerprint(host_key)})") from None  # fmt: skip
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         client.close()
-        raise SourceError(f"cannot reach SFTP server {where} ({conn.conn_id}): {exc}") from None
+        raise Unreachable(f"cannot reach SFTP server {where} ({conn.conn_id}): "
+                          f"{exc or type(exc).__name__}") from None  # fmt: skip
     return client
 
 
@@ -305,7 +314,11 @@ def pickups(
     state = SftpState.load(storage, ref)
     folder = Path(tempfile.mkdtemp(prefix="credit-etl-sftp-"))
     try:
-        files, markers = _list(session, directory, pattern, source.complete_marker, report)
+        files, markers, refused = _list(session, directory, pattern, source.complete_marker)
+        for refusal in refused:
+            log.warning("%s: refused %r in %s (%s), left on the server", ref.id, refusal.name, directory,
+                        refusal.reason)  # fmt: skip
+        report.refused.extend(refused)
         # Files left on the server after processing (no archive folder, or one the account may not
         # write) are remembered: skipped without downloading them again.
         remembered = sorted(n for n, f in files.items() if state.remembers(f))
@@ -338,20 +351,15 @@ def pickups(
 
 
 def _list(
-    session: Session, directory: str, pattern: str, marker: str | None, report: FetchReport
-) -> tuple[dict[str, RemoteFile], set[str]]:
+    session: Session, directory: str, pattern: str, marker: str | None
+) -> tuple[dict[str, RemoteFile], set[str], list[Refusal]]:
     try:
         listing = session.sftp.listdir_attr(directory)
     except OSError as exc:
         raise SourceError(f"cannot list {directory} on SFTP server {session.conn.host} "
                           f"({session.conn.conn_id}): {exc}") from None  # fmt: skip
     entries = [(a.filename, a.st_mode or 0, a.st_size or 0, a.st_mtime or 0) for a in listing]
-    files, markers, refused = classify_listing(entries, pattern, marker)
-    for refusal in refused:
-        log.warning("%s:%s: refused %r (%s), left on the server", session.conn.conn_id, directory,
-                    refusal.name, refusal.reason)  # fmt: skip
-    report.refused.extend(refused)
-    return files, markers
+    return classify_listing(entries, pattern, marker)
 
 
 def _complete_files(
@@ -371,7 +379,7 @@ def _complete_files(
     else:
 
         def restat(names: list[str]) -> dict[str, FileStat]:
-            relisted, _ = _list(session, directory, pattern, marker, FetchReport())
+            relisted, _, _ = _list(session, directory, pattern, marker)
             files.update({n: relisted[n] for n in names if n in relisted})
             return {n: relisted[n].stat for n in names if n in relisted}
 
@@ -390,10 +398,11 @@ def _fetch_file(
     path = posixpath.join(directory, remote.name)
     local = folder / "download.part"
     local.unlink(missing_ok=True)
-    download(session, path, remote.size, local, attempts=options.download_attempts, pause=options.retry_pause)
     try:
+        download(session, path, remote.size, local, attempts=options.download_attempts,
+                 pause=options.retry_pause)  # fmt: skip
         after = session.sftp.stat(path)
-    except FileNotFoundError:
+    except (RemoteFileChanged, FileNotFoundError):
         after = None
     if after is None or (after.st_size, after.st_mtime) != (remote.size, remote.mtime):
         log.info("%s changed while it was downloaded; left for a later poll", path)
@@ -427,11 +436,12 @@ def download(session: Session, path: str, size: int, local: Path, *, attempts: i
                         received += len(chunk)
             if received == size:
                 return
-            raise SourceError(f"{path} ended after {received} of its {size} bytes: it changed while it was "
-                              "downloaded; it is taken again by a later poll")  # fmt: skip
-        except (FileNotFoundError, PermissionError) as exc:
+            raise RemoteFileChanged(f"{path} ended after {received} of its {size} bytes")
+        except FileNotFoundError as exc:
+            raise RemoteFileChanged(f"{path} is gone") from exc
+        except PermissionError as exc:
             raise SourceError(f"cannot read {path} on {where}: {exc}") from None
-        except (OSError, EOFError, paramiko.SSHException) as exc:
+        except (OSError, EOFError, paramiko.SSHException, Unreachable) as exc:
             session.reset()
             if attempt == attempts:
                 local.unlink(missing_ok=True)
@@ -470,24 +480,32 @@ class SftpPickup:
         """Nothing to undo: the remote file stays and is downloaded again by the next poll."""
 
     def _archive(self, archive: str) -> bool:
-        """Moves the file and its marker into ``archive``; False when the account may not."""
-        sftp = self.session.sftp
+        """Moves the file and its marker into ``archive``; False when that cannot be done (the account
+        may not write there, or the server is gone): the file is then remembered instead."""
+        import paramiko
+
         name = self.remote.name
         try:
+            sftp = self.session.sftp
             _ensure_directory(sftp, archive)
             target = posixpath.join(archive, name)
             if _exists(sftp, target):
                 target = posixpath.join(archive, f"{self.drop.sha256[:12]}__{name}")
             sftp.rename(posixpath.join(self.directory, name), target)
-        except OSError as exc:
+        except (OSError, EOFError, paramiko.SSHException, SourceError) as exc:
             log.warning("%s: cannot move %s to %s on the server (%s); left there and remembered by sha256",
                         self.ref.id, name, archive, exc)  # fmt: skip
             return False
         marker = self.ref.source.complete_marker
         if marker:
-            # The data file is archived; a marker that cannot follow it is ignored (it has no file).
-            with contextlib.suppress(OSError):
-                sftp.rename(posixpath.join(self.directory, f"{name}{marker}"), f"{target}{marker}")
+            # The marker follows its file, or at least goes: left behind, it would declare the next
+            # upload under the same name complete before it is.
+            stray = posixpath.join(self.directory, f"{name}{marker}")
+            try:
+                sftp.rename(stray, f"{target}{marker}")
+            except (OSError, EOFError, paramiko.SSHException):
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    sftp.remove(stray)
         return True
 
 

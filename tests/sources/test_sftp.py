@@ -261,3 +261,24 @@ def test_a_download_that_keeps_failing_processes_nothing(
     assert proxy.cuts == 3
     assert storage.list("raw") == [] and warehouse.ledger() == []
     assert uploaded.exists() and Path(f"{uploaded}.ok").exists()
+
+
+def test_a_file_that_changed_since_it_was_listed_is_left_for_a_later_poll(server, demo, tmp_path):
+    from etl.sources import sftp
+    from etl.sources.connections import parse_connection
+
+    source_file, _ = delivery_of(demo, PBC)
+    uploaded = upload(server, source_file, "/credit/jbzh")
+    size, mtime = uploaded.stat().st_size, int(uploaded.stat().st_mtime)
+    session = sftp.Session(parse_connection("sftp_pbc", server.connection()), timeout=10)
+    report = sftp.FetchReport()
+    try:
+        for listed in (sftp.RemoteFile(uploaded.name, size, mtime - 60),  # touched since the listing
+                       sftp.RemoteFile(uploaded.name, size + 100, mtime)):  # shorter than listed
+            assert sftp._fetch_file(session, "/credit/jbzh", listed, tmp_path, QUICK, report) is None
+        whole = sftp._fetch_file(session, "/credit/jbzh", sftp.RemoteFile(uploaded.name, size, mtime),
+                                 tmp_path, QUICK, report)  # fmt: skip
+    finally:
+        session.close()
+    assert report.waiting == [uploaded.name, uploaded.name]
+    assert whole is not None and sha256(whole) == sha256(source_file)
