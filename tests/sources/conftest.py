@@ -7,15 +7,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from source_deliveries import DATASETS
 
 from etl.catalog import Catalog, load_catalog
 from etl.demo_data import generate
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
-
-# The datasets the source tests deliver: a fresh warehouse per test creates only their tables.
-DATASETS = ("admin_penalty", "basic_deposit_account", "tax_credit_grade_a")
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +27,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> tuple[Pa
     out = tmp_path_factory.mktemp("demo")
     manifest = generate(out, seed=5, rows=60, datasets=DATASETS, defect_rate=0.0, catalog=catalog)
     return out, manifest
-
-
-def delivery_of(demo: tuple[Path, dict], source_id: str) -> tuple[Path, dict]:
-    out, manifest = demo
-    (record,) = [d for d in manifest["deliveries"] if d["source_id"] == source_id]
-    return out / record["path"], record
 
 
 @pytest.fixture

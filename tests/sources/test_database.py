@@ -17,7 +17,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pymysql
 import pytest
-from conftest import delivery_of
+from source_deliveries import delivery_of
 from tcp_proxy import CuttingProxy
 
 from etl.catalog import Catalog, SourceRef

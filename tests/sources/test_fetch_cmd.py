@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pymysql
 import pytest
-from conftest import delivery_of
+from source_deliveries import delivery_of
 
 from etl.cli import main
 

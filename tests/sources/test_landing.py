@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import delivery_of
+from source_deliveries import delivery_of
 
 from etl.catalog import Catalog, SourceRef
 from etl.pipeline import process_drop

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import delivery_of
+from source_deliveries import delivery_of
 from sshd_server import SshdServer, keygen, sshd_server
 from tcp_proxy import CuttingProxy
 
