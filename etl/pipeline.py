@@ -19,7 +19,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,7 +213,9 @@ def _route(
         )
         stack.callback(accepted_out.close)
         stack.callback(rejected_out.close)
-        for batch in delivery.batches():
+        # Closed explicitly: a crash mid-delivery must stop the reader thread and release the file.
+        batches = stack.enter_context(closing(delivery.batches()))
+        for batch in batches:
             conformed = conform_batch(batch, mapping, dataset)
             verdicts = validate_batch(conformed, dataset, state)
             keep = pc.invert(verdicts.rejected)

@@ -81,21 +81,25 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand_over(kind: str, value: Any) -> bool:
+        """Puts one slot unless the consumer has gone (then a full queue would block for ever)."""
+        while not stop.is_set():
+            try:
+                slots.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        slots.put(("item", item), timeout=0.05)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over("item", item):
                     break
             else:
-                slots.put(("done", None))
+                hand_over("done", None)
         except BaseException as exc:  # handed to the consumer, who raises it
-            slots.put(("error", exc))
+            hand_over("error", exc)
         finally:
             close = getattr(items, "close", None)
             if close is not None:
