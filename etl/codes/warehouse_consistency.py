@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 
 from etl.codes import consistency, reasons, uscc
 from etl.codes._verdicts import normalise_array
+from etl.warehouse.identifiers import IDENTIFIERS_SCHEMA
 
 if TYPE_CHECKING:
     from etl.catalog import Catalog
@@ -66,18 +67,8 @@ REASONS = (reasons.ONE_CODE_MANY_NAMES, reasons.ONE_NAME_MANY_CODES, reasons.ORG
 MAX_PLACES = 5
 MAX_ROWS_PER_PLACE = 10
 
-RECORD_TYPE = pa.struct(
-    [
-        ("dataset", pa.string()),
-        ("department", pa.string()),
-        ("delivery_id", pa.string()),
-        ("file_name", pa.string()),
-        ("source_row", pa.int64()),
-        ("uscc", pa.string()),
-        ("subject_name", pa.string()),
-        ("orgcode", pa.string()),
-    ]
-)
+# A finding's records are the warehouse's identifier rows as they were read.
+RECORD_TYPE = pa.struct(list(IDENTIFIERS_SCHEMA))
 
 FINDINGS_SCHEMA = pa.schema(
     [
