@@ -6,7 +6,8 @@ clauses as its scalar ``validate``. Python loops run over columns, reasons or di
 positions, never over rows; a million USCCs take a small fraction of a second.
 
 Absent values are not errors here (whether a field is required is the catalog's business): a null,
-or a value that is blank once normalised, gives a verdict whose fields are all null.
+or a value that is blank once normalised, gives a verdict whose fields are all null. Only the
+present values are laid out and checked, so a column of nulls costs less than a column of codes.
 
 ``kind="auto"`` tells the kinds apart by shape:
 
@@ -115,13 +116,30 @@ class CodeVerdicts:
 
 @dataclass(frozen=True)
 class _Codes:
-    """A normalised column: the strings, and the byte matrix the checks read."""
+    """A normalised column: the strings, and the byte matrix the checks read.
+
+    The matrix has a row for each present value only (``rows``: their positions in the column, or
+    None when every value is present); the other arrays have one entry per value of the column.
+    """
 
     normalised: pa.StringArray
     changed: np.ndarray
     present: np.ndarray
     length: np.ndarray
     matrix: np.ndarray
+    rows: np.ndarray | None
+
+    def in_matrix(self, per_value: np.ndarray) -> np.ndarray:
+        """The entries of a per-value array that belong to the rows of the matrix."""
+        return per_value if self.rows is None else per_value[self.rows]
+
+    def spread(self, findings: Findings) -> Findings:
+        """Findings about the matrix rows as findings about every value (none for absent ones)."""
+        if self.rows is None:
+            return findings
+        every = Findings.empty(len(self.length))
+        every.put(self.rows, findings)
+        return every
 
 
 def check(
@@ -143,12 +161,16 @@ def check(
         raise ValueError(f"kind must be one of {', '.join((*KINDS, AUTO))}, not {kind!r}")
     codes = _prepare(_as_strings(values))
     regno_valid = None if regno is None else _valid_regnos(_as_strings(regno), len(codes.length))
+    length = codes.in_matrix(codes.length)
+    with_regno = None if regno_valid is None else codes.in_matrix(regno_valid)
     if kind == AUTO:
-        kinds, findings = _detect_and_check(codes, regno_valid, today)
+        matrix_kinds, findings = _detect_and_check(codes.matrix, length, with_regno, today)
+        kinds = np.full(len(codes.length), len(KINDS), dtype=np.int8)  # absent values show no kind
+        kinds[codes.present] = matrix_kinds
     else:
         kinds = np.full(len(codes.length), KINDS.index(kind), dtype=np.int8)
-        findings = _check_kind(kind, codes.matrix, codes.length, regno_valid, today)
-    return _verdicts(codes, kinds, findings)
+        findings = _check_kind(kind, codes.matrix, length, with_regno, today)
+    return _verdicts(codes, kinds, codes.spread(findings))
 
 
 def mask_idcards(values: Values) -> pa.Array:
@@ -284,17 +306,16 @@ def _normalise_unicode(
     return pc.replace_with_mask(normalised, pa.array(mask), after)
 
 
-def _matrix(offsets: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
-    """The first ``width`` bytes of each string, zero-padded, one string per row."""
-    lengths = np.diff(offsets)
-    if len(lengths) and (lengths == width).all():
+def _matrix(starts: np.ndarray, lengths: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
+    """The first ``width`` bytes of the strings at ``starts``, zero-padded, one string per row."""
+    if len(lengths) and len(data) == width * len(lengths) and (lengths == width).all():
         return data.reshape(len(lengths), width)
     # Record i of ``records`` is data[i : i + width], a view; picking each string's start copies
     # ``width`` bytes per row in one call (as one opaque item: faster than rows of a 2-D strided
     # view), and only the shorter strings need the padding fixed.
     padded = np.concatenate([data, np.zeros(width, dtype=np.uint8)])
     records = np.ndarray((len(data) + 1,), np.dtype((np.void, width)), padded, strides=(1,))
-    m = records[offsets[:-1]].view(np.uint8).reshape(-1, width)
+    m = records[starts].view(np.uint8).reshape(-1, width)
     short = np.flatnonzero(lengths < width)
     m[short] = np.where(np.arange(width) < lengths[short, None], m[short], 0)
     return m
@@ -311,14 +332,19 @@ def _prepare(array: pa.StringArray) -> _Codes:
     present = length > 0
     if normalised.null_count:
         present &= normalised.is_valid().to_numpy(zero_copy_only=False)
-    return _Codes(normalised, changed, present, length, _matrix(offsets, data, WIDTH))
+    if present.all():
+        return _Codes(normalised, changed, present, length, _matrix(offsets[:-1], length, data, WIDTH), None)
+    rows = np.flatnonzero(present)
+    matrix = _matrix(offsets[rows], length[rows], data, WIDTH)
+    return _Codes(normalised, changed, present, length, matrix, rows)
 
 
 def _valid_regnos(values: pa.StringArray, n: int) -> np.ndarray:
     if len(values) != n:
         raise ValueError(f"regno has {len(values)} values for {n} codes")
     codes = _prepare(values)
-    return (regno.validate_matrix(codes.matrix, codes.length).reason == 0) & codes.present
+    findings = codes.spread(regno.validate_matrix(codes.matrix, codes.in_matrix(codes.length)))
+    return (findings.reason == 0) & codes.present
 
 
 def _check_kind(
@@ -336,10 +362,9 @@ def _check_kind(
 
 
 def _detect_and_check(
-    codes: _Codes, regno_valid: np.ndarray | None, today: datetime.date | None
+    m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray | None, today: datetime.date | None
 ) -> tuple[np.ndarray, Findings]:
     """Choose a kind per row by shape (see the module docstring) and check it as that kind."""
-    length, m = codes.length, codes.matrix
     kinds = np.full(len(length), len(KINDS), dtype=np.int8)
     findings = Findings.empty(len(length))
     findings.fail(~np.isin(length, (orgcode.LENGTH, regno.LENGTH, uscc.LENGTH)), reasons.UNRECOGNISED_CODE)
@@ -440,7 +465,7 @@ def _upgrade_old_idcards(
     old = (codes.length == idcard.OLD_LENGTH) & (kinds == KINDS.index("idcard")) & (reason == 0)
     if not old.any():
         return codes.normalised, codes.changed
-    upgraded = idcard.upgrade_matrix(codes.matrix[old])
+    upgraded = idcard.upgrade_matrix(codes.matrix[codes.in_matrix(old)])
     offsets = np.arange(len(upgraded) + 1, dtype=np.int32) * idcard.LENGTH
     replacement = pa.StringArray.from_buffers(
         len(upgraded), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(upgraded))

@@ -241,3 +241,64 @@ def test_many_rows_with_every_kind_of_damage() -> None:
     verdicts = check(pa.array(values), "uscc")
     expected = [scalar_verdict("uscc", v)[3] for v in SAMPLES if v is not None] * 5000
     assert verdicts.reason.to_pylist() == expected
+
+
+def _empty_forms() -> dict[str, object]:
+    import pandas as pd
+
+    all_null = pa.table({"c": pa.nulls(3, pa.string())}).to_pandas(types_mapper=pd.ArrowDtype)["c"]
+    return {
+        "array": pa.array([], pa.string()),
+        "no chunks": pa.chunked_array([], pa.string()),
+        # What pandas hands over after dropping the nulls of an all-null column (as GX does).
+        "filtered pandas column": pa.array(all_null[all_null.notna()].array),
+        "sliced to nothing": pa.array(["91110000600037341L", None]).slice(2),
+        "filtered to nothing": pa.array(["91110000600037341L", None]).filter(pa.array([False, False])),
+        "list": [],
+    }
+
+
+@pytest.mark.parametrize("kind", [*sorted(MODULES), "auto"])
+@pytest.mark.parametrize("form", list(_empty_forms()))
+def test_empty_input_of_every_form(kind: str, form: str) -> None:
+    values = _empty_forms()[form]
+    regnos = pa.array([], pa.string()) if kind == "uscc" else None
+    table = check(values, kind, regno=regnos).to_table()
+    assert table.num_rows == 0
+    assert table.schema.field("valid").type == pa.bool_()
+
+
+def test_nulls_and_blanks_are_not_laid_out_or_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import etl.codes._verdicts as verdicts_module
+
+    checked: list[int] = []
+    real = uscc.validate_matrix
+
+    def spy(m, length, regno_valid=None):
+        checked.append(len(m))
+        return real(m, length, regno_valid)
+
+    monkeypatch.setattr(uscc, "validate_matrix", spy)
+    values = [None] * 5000 + ["91110000600037341L", "  ", "91110000600037341N"] + [""] * 1000
+    verdicts = verdicts_module.check(pa.array(values, pa.string()), "uscc")
+    assert checked == [2]
+    assert verdicts.valid.to_pylist() == [None] * 5000 + [True, None, False] + [None] * 1000
+    assert verdicts.reason.to_pylist()[5000:5003] == [None, None, "USCC_BAD_CHECK"]
+
+
+def test_sparse_columns_agree_with_each_value_checked_alone() -> None:
+    # Present values among nulls and blanks, at positions that differ between codes and regnos.
+    codes = [None, uscc.PLACEHOLDER, "", uscc.PLACEHOLDER, None, "91110000600037341N", uscc.PLACEHOLDER]
+    regnos = ["450200000012340", "450200000012340", None, None, "x", None, "450200000012341"]
+    together = check(pa.array(codes, pa.string()), "uscc", regno=pa.array(regnos, pa.string()))
+    alone = [
+        check([c], "uscc", regno=[r]).to_table().to_pylist()[0] for c, r in zip(codes, regnos, strict=True)
+    ]
+    assert together.to_table().to_pylist() == alone
+    assert together.valid.to_pylist() == [None, True, None, False, None, False, False]
+
+    mixed = [None, "360426910101007", "", "60003734-1", None, "9.14502E+17", "360426199101010071", None]
+    together = check(pa.array(mixed, pa.string()), "auto", today=TODAY)
+    alone = [check([v], "auto", today=TODAY).to_table().to_pylist()[0] for v in mixed]
+    assert together.to_table().to_pylist() == alone
+    assert together.normalised.to_pylist()[1] == "360426199101010071"  # the old number, upgraded
