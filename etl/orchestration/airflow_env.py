@@ -89,6 +89,9 @@ def airflow_environment(
         "AIRFLOW__CORE__PARALLELISM": str(parallelism),
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        # Airflow would derive an asyncpg URL, a driver the project does not install; psycopg 3 does both.
+        **({"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url}
+           if metadata_url.startswith("postgresql+psycopg://") else {}),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
