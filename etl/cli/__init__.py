@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "etl.cli.expectations_cmd",
     "etl.cli.fetch_cmd",
     "etl.cli.ingest_cmd",
+    "etl.cli.reprocess_cmd",
     "etl.cli.warehouse_cmd",
 ]
 
