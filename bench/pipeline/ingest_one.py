@@ -1,0 +1,46 @@
+"""Child process of the pipeline benchmark: one delivery through ``process_drop``; prints JSON.
+
+Run in its own process so that its peak resident memory (``ru_maxrss``) is the pipeline's alone.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    path, warehouse_url = Path(argv[0]), argv[1]
+    from etl.catalog import load_catalog
+    from etl.drop import receive_file
+    from etl.pipeline import process_drop
+    from etl.storage import Storage
+    from etl.warehouse import open_warehouse
+
+    catalog = load_catalog()
+    warehouse = open_warehouse(warehouse_url)
+    warehouse.init(catalog)
+    with tempfile.TemporaryDirectory(prefix="bench-storage-") as folder:
+        storage = Storage(folder)
+        started = time.perf_counter()
+        drop = receive_file(storage, path, dataset="admin_penalty", department="scjg",
+                            source="admin_penalty__scjg__landing")
+        result = process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)
+        elapsed = time.perf_counter() - started
+    print(json.dumps({
+        "seconds": elapsed,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "status": result.ledger.status,
+        "rows_read": result.ledger.rows_read,
+        "rows_loaded": result.ledger.rows_loaded,
+        "rows_rejected": result.ledger.rows_rejected,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
