@@ -46,8 +46,9 @@ States, per check and per source
     the deadline has passed (``as_of > deadline``) without the delivery; ``days_late`` counts the
     working days after the deadline up to ``as_of``.
 ``recovered``
-    a breach was cleared by a delivery loaded after the previous working day, up to ``as_of``: the
-    first monitor run after the fix (they run on working days) shows it.
+    a breach was cleared by a delivery loaded on the previous working day or later, up to
+    ``as_of``: the monitor runs on working days in the morning, so the first run after the fix
+    (made after the previous morning's run, or over a weekend) shows it.
 ``undecidable``
     a date the working-day calendar does not know (``CalendarError``): the check carries the
     calendar's message instead of a guess.
@@ -284,8 +285,8 @@ def _undecidable(rule: str, exc: CalendarError) -> Check:
 
 
 def _in_recovery_window(day: dt.date, as_of: dt.date, calendar: WorkCalendar) -> bool:
-    """Whether a recovery on ``day`` is news at ``as_of``: after the previous working day."""
-    return calendar.previous_working_day(as_of) < day <= as_of
+    """Whether a recovery on ``day`` is news at ``as_of``: on the previous working day or later."""
+    return calendar.previous_working_day(as_of) <= day <= as_of
 
 
 def check_twice_monthly(
@@ -310,11 +311,12 @@ def check_twice_monthly(
     >>> late.breach_id, late.late_since, late.days_late
     ('s:twice_monthly:2026-10-H1', datetime.date(2026, 10, 16), 2)
 
-    The delivery that ends it shows as recovered on the day of its load, then the source is ok:
+    The delivery that ends it shows as recovered on the day of its load and the next working day,
+    then the source is ok:
 
     >>> fixed = [*sept, Delivery("s", at(2026, 10, 20), "loaded")]
-    >>> [check_twice_monthly("s", fixed, dt.date(2026, 10, d), cal).state for d in (20, 21)]
-    ['recovered', 'ok']
+    >>> [check_twice_monthly("s", fixed, dt.date(2026, 10, d), cal).state for d in (20, 21, 22)]
+    ['recovered', 'recovered', 'ok']
     """
     try:
         return _twice_monthly(source_id, list(deliveries), as_of, calendar, watch_from, due_soon_working_days)
@@ -467,7 +469,7 @@ def check_change(
     >>> redo = Delivery("s", at(2026, 10, 14), "loaded", change_date=dt.date(2026, 10, 13))
     >>> check_change("s", [failed, redo], dt.date(2026, 10, 14), cal, working_days=5).state
     'recovered'
-    >>> check_change("s", [failed, redo], dt.date(2026, 10, 15), cal, working_days=5).detail
+    >>> check_change("s", [failed, redo], dt.date(2026, 10, 16), cal, working_days=5).detail
     '无待入库的数据变更'
     """
     try:

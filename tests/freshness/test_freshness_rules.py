@@ -74,9 +74,10 @@ def test_a_change_loaded_on_its_deadline_day_is_on_time() -> None:
 def test_a_late_change_recovers_on_the_day_it_loads_and_a_weekend_fix_shows_on_monday() -> None:
     failed = pull(at(2026, 9, 30, 18), "failed", change=D(2026, 9, 30))
     friday = pull(at(2026, 10, 16, 2), change=D(2026, 10, 15))
-    assert change_states([failed, friday], [D(2026, 10, 15), D(2026, 10, 16), D(2026, 10, 19)]) == [
-        BREACHED, RECOVERED, OK,
-    ]  # fmt: skip
+    # Recovered on the day of the load and the next working day (the morning run after a fix made
+    # later that day), then ok.
+    days = [D(2026, 10, 15), D(2026, 10, 16), D(2026, 10, 19), D(2026, 10, 20)]
+    assert change_states([failed, friday], days) == [BREACHED, RECOVERED, RECOVERED, OK]
     recovered = check_change(SOURCE, [failed, friday], D(2026, 10, 16), CAL, working_days=5)
     assert (recovered.recovered_on, recovered.days_late) == (D(2026, 10, 16), 3)
     assert recovered.breach_id == f"{SOURCE}:change:2026-09-30"
