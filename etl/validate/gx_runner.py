@@ -16,10 +16,14 @@ import json
 import logging
 import threading
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+
+from etl.catalog import Dataset
+from etl.validate.columns import typed_column
+from etl.validate.verdicts import ExpectationOutcome
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,16 +46,6 @@ _suites: dict[tuple[str, str], Any] = {}
 
 class SuiteExecutionError(RuntimeError):
     """An expectation failed to run (not: found bad rows); the batch cannot be judged."""
-
-
-@dataclass(frozen=True)
-class ExpectationOutcome:
-    """The rows (0-based positions in the batch) one expectation found unexpected."""
-
-    type: str
-    kwargs: dict[str, Any]
-    meta: dict[str, Any]
-    rows: np.ndarray
 
 
 def context() -> Any:
@@ -101,6 +95,14 @@ def gx_suite(suite: dict[str, Any]) -> Any:
     return built
 
 
+def gx_frame(typed: pa.Table, dataset: Dataset) -> pd.DataFrame:
+    """The typed batch as pandas for GX: every catalog field, Arrow-backed (no copy of the data)."""
+    import pandas as pd
+
+    columns = {name: typed_column(typed, dataset, name) for name in dataset.field_names}
+    return pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype)
+
+
 def run_suite(frame: pd.DataFrame, suite: dict[str, Any]) -> ExpectationSuiteValidationResult:
     """Validate ``frame`` (default RangeIndex) against ``suite`` in one GX call."""
     batch = batch_definition().get_batch(batch_parameters={"dataframe": frame})
@@ -123,7 +125,8 @@ def outcomes(result: ExpectationSuiteValidationResult) -> list[ExpectationOutcom
         found.append(
             ExpectationOutcome(
                 type=config.type,
-                kwargs=dict(config.kwargs),
+                # GX adds the batch's id; without it the kwargs are the suite's.
+                kwargs={k: v for k, v in config.kwargs.items() if k != "batch_id"},
                 meta=dict(config.meta or {}),
                 rows=np.asarray(positions, dtype=np.int64),
             )

@@ -108,19 +108,12 @@ def code_validity(values: ArrayLike, kind: str, *, accept_placeholder: bool = Fa
     """
     from etl.codes import check, reasons
 
-    array = as_array(values)
-    present = filled(array)
-    ok = np.ones(len(array), dtype=bool)
-    if not present.any():
-        return ok
-    # Only the filled cells go to check: its byte matrix costs as much for a null as for a code.
-    verdicts = check(array.filter(pa.array(present)) if not present.all() else array, kind)
-    valid = verdicts.valid.to_numpy(zero_copy_only=False)
+    verdicts = check(as_array(values), kind)
+    ok = pc.fill_null(verdicts.valid, True)  # an absent code is the business of "required"
     if accept_placeholder and kind == "uscc":
         placeholder = pc.equal(verdicts.reason, reasons.USCC_PLACEHOLDER_WITHOUT_REGNO)
-        valid |= pc.fill_null(placeholder, False).to_numpy(zero_copy_only=False)
-    ok[present] = valid
-    return ok
+        ok = pc.or_(ok, pc.fill_null(placeholder, False))
+    return ok.to_numpy(zero_copy_only=False)
 
 
 def code_messages(values: ArrayLike, kind: str) -> tuple[list[str | None], list[str | None]]:
@@ -142,6 +135,117 @@ def not_in_future(values: ArrayLike, today: datetime.date | None = None) -> np.n
         array = pc.cast(array, pa.date32())
     later = pc.greater(array, pa.scalar(today, pa.date32()))
     return ~pc.fill_null(later, False).to_numpy(zero_copy_only=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# GX's core expectations, as its pandas engine decides them, for the Arrow engine (GX computes these
+# itself). A null passes each of them: GX looks only at the filled cells of a column; ``filled`` is
+# expect_column_values_to_not_be_null.
+
+
+def lengths_within(
+    values: ArrayLike,
+    min_value: int | None = None,
+    max_value: int | None = None,
+    *,
+    strict_min: bool = False,
+    strict_max: bool = False,
+) -> np.ndarray:
+    """Per row: null, or a text whose length in characters is within the bounds.
+
+    expect_column_value_lengths_to_be_between (GX: ``str.len()``, code points).
+
+    >>> lengths_within(pa.array(["柳州", "柳州市", None]), max_value=2).tolist()
+    [True, False, True]
+    """
+    array = _text(values, "value lengths")
+    if min_value is None and max_value is not None:
+        # A text has no more characters than bytes: only longer ones need their characters counted.
+        limit = max_value - 1 if strict_max else max_value
+        byte_lengths = pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False)
+        suspects = np.flatnonzero(byte_lengths > limit)
+        ok = np.ones(len(array), dtype=bool)
+        if suspects.size:
+            ok[suspects] = (
+                pc.utf8_length(array.take(pa.array(suspects))).to_numpy(zero_copy_only=False) <= limit
+            )
+        return ok
+    lengths = pc.utf8_length(array)
+    ok = pa.scalar(True)
+    if min_value is not None:
+        ok = pc.and_(ok, (pc.greater if strict_min else pc.greater_equal)(lengths, min_value))
+    if max_value is not None:
+        ok = pc.and_(ok, (pc.less if strict_max else pc.less_equal)(lengths, max_value))
+    return _passes(ok, len(lengths))
+
+
+def in_value_set(values: ArrayLike, value_set: Sequence[Any]) -> np.ndarray:
+    """Per row: null, or one of ``value_set`` exactly. expect_column_values_to_be_in_set (``isin``).
+
+    >>> in_value_set(pa.array(["自然人", "法人", None]), ["自然人"]).tolist()
+    [True, False, True]
+    """
+    array = as_array(values)
+    found = pc.is_in(array, value_set=pa.array(list(value_set), array.type)).to_numpy(zero_copy_only=False)
+    return found | ~filled(array)  # is_in says False, not null, for a null
+
+
+def matches_regex(values: ArrayLike, regex: str) -> np.ndarray:
+    """Per row: null, or a text in which Python's ``re.search(regex)`` finds a match.
+
+    expect_column_values_to_match_regex (GX: pandas ``str.contains``); see ``etl.validate.pyregex``.
+
+    >>> matches_regex(pa.array(["罚款", "罚金", None]), "^罚款$").tolist()
+    [True, False, True]
+    """
+    from etl.validate import pyregex
+
+    array = _text(values, "patterns")
+    return pyregex.contains(array, regex) | ~filled(array)
+
+
+def greater_than(a: ArrayLike, b: ArrayLike, *, or_equal: bool = False) -> np.ndarray:
+    """Per row: ``a > b`` (``>=`` with ``or_equal``), or either is null.
+
+    expect_column_pair_values_a_to_be_greater_than_b with ``ignore_row_if="either_value_is_missing"``.
+
+    >>> d = pa.array([datetime.date(2026, 1, 5), None, datetime.date(2026, 1, 5)])
+    >>> greater_than(d, pa.array([datetime.date(2026, 1, 5)] * 3), or_equal=True).tolist()
+    [True, True, True]
+    """
+    compare = pc.greater_equal if or_equal else pc.greater
+    result = compare(as_array(a), as_array(b))
+    return _passes(result, len(result))
+
+
+def comparison_holds(values: ArrayLike, operator: str, parameter: Any) -> np.ndarray:
+    """Per row: a GX row condition ``column <operator> parameter`` holds (``==`` or ``IN``).
+
+    GX selects the rows with pandas' ``query``, where a null holds no condition.
+
+    >>> comparison_holds(pa.array(["身份证", "护照号", None]), "==", "身份证").tolist()
+    [True, False, False]
+    """
+    if operator == "==":
+        return condition_holds(values, {"equals": parameter})
+    if operator == "IN":
+        return condition_holds(values, {"in": list(parameter)})
+    raise ValueError(f"row conditions with operator {operator!r} are not supported")
+
+
+def _text(values: ArrayLike, what: str) -> pa.Array:
+    array = as_array(values)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        # GX would look at str() of each value, which Arrow's casts do not reproduce.
+        raise TypeError(f"{what} are checked on text columns only, not {array.type}")
+    return array
+
+
+def _passes(result: pa.Array | pa.Scalar, n: int) -> np.ndarray:
+    """A per-row Arrow boolean result as numpy, null (a null input) counting as a pass."""
+    if isinstance(result, pa.Scalar):  # no bound given: every row passes
+        return np.ones(n, dtype=bool)
+    return pc.fill_null(result, True).to_numpy(zero_copy_only=False)
 
 
 # --------------------------------------------------------------------------------------------------

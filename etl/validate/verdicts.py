@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +21,9 @@ import pyarrow.compute as pc
 
 from etl.catalog import Dataset
 from etl.validate import rules
-from etl.validate.gx_runner import ExpectationOutcome
+
+if TYPE_CHECKING:
+    from etl.validate.gx_sample import GxSample
 
 REASON_SCHEMA = pa.schema(
     [
@@ -36,15 +38,27 @@ CODE_KINDS = ("uscc", "orgcode", "regno", "idcard")
 
 
 @dataclass(frozen=True)
+class ExpectationOutcome:
+    """The rows (0-based positions in the batch) one expectation found unexpected, from either engine."""
+
+    type: str
+    kwargs: dict[str, Any]
+    meta: dict[str, Any]
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
 class Verdicts:
     """The verdict on each row of a batch.
 
     ``rejected`` is aligned with the batch's rows; ``reasons`` holds every reason of every rejected
     row (``REASON_SCHEMA``), ordered by row; a row that is not rejected has no reasons.
+    ``gx_sample`` is GX's result on the delivery's sample, on the batch it was taken from.
     """
 
     rejected: pa.BooleanArray
     reasons: pa.Table
+    gx_sample: GxSample | None = None
 
     @property
     def rejected_count(self) -> int:

@@ -135,3 +135,13 @@ def test_duplicate_finder_keeps_the_first_row_across_batches():
 def test_separators_have_their_full_width_twin(separator):
     twin = rules.separator_chars(separator)[1]
     assert ord(twin) == ord(separator) + 0xFEE0
+
+
+def test_key_hashes_tell_apart_what_a_weaker_hash_confuses():
+    # DuckDB's hash() gives each pair the same 64 bits: a finder built on it rejected real rows.
+    codes = pa.array(["4502202500047695", "4502202200047692", "4502202500047665", "4502202200047662"])
+    hashes, _ = rules.key_hashes([codes])
+    assert len(set(hashes.tolist())) == 4
+    split_a, _ = rules.key_hashes([pa.array(["ab"]), pa.array(["c"])])
+    split_b, _ = rules.key_hashes([pa.array(["a"]), pa.array(["bc"])])
+    assert split_a[0] != split_b[0]
