@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "etl.cli.demo_data_cmd",
     "etl.cli.expectations_cmd",
     "etl.cli.fetch_cmd",
+    "etl.cli.freshness_cmd",
     "etl.cli.ingest_cmd",
     "etl.cli.reprocess_cmd",
     "etl.cli.warehouse_cmd",

@@ -1,8 +1,8 @@
 """双公示 timeliness on records loaded through the pipeline into DuckDB and PostgreSQL.
 
 The warehouse stamps ``_loaded_at`` with its own clock; the test moves the stamps to fixed days
-after each load (as if the loads had run then), so the hand-computed answer below does not depend
-on the day the test runs. Deadlines are 7 working days after the decision (国庆 10-01..10-07 off,
+after each load (``penalty_deliveries``), so the hand-computed answer below does not depend on the
+day the test runs. Deadlines are 7 working days after the decision (国庆 10-01..10-07 off,
 Sunday 09-20 and Saturday 10-10 make-up working days, 中秋 09-25..09-27 off):
 
 ======  ==========  =========  ===============  ==========  ==========================
@@ -26,62 +26,21 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from penalty_deliveries import deliver, number, penalty, stamp
 
 from etl.calendar import WorkCalendar
 from etl.catalog import Catalog, load_catalog
-from etl.drop import receive_file
-from etl.freshness import PublicationRecord, assess_publication, at
+from etl.freshness import assess_publication, at
 from etl.freshness_queries import publication_tables, read_deliveries, read_publication_records
-from etl.pipeline import process_drop
-from etl.storage import Storage
 from etl.warehouse import open_warehouse
-from etl.warehouse.base import Warehouse
 
 D = dt.date
-HEADER = (
-    "行政相对人名称,行政相对人类别,统一社会信用代码,法定代表人,行政处罚决定书文号,违法行为类型,违法事实,"
-    "处罚依据,处罚类别,处罚内容,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,"
-    "数据来源单位统一社会信用代码"
-)
-AUTHORITY = "柳州市市场监督管理局,91310115MA1K3BTP2B,柳州市市场监督管理局,91310115MA1K3BTP2B"
-
-
-def penalty(number: int, decided: str, facts: str = "经查，当事人销售不合格产品。") -> str:
-    return (
-        f"柳州螺蛳粉有限公司,法人及非法人组织,91110000600037341L,李四,柳市监罚〔2026〕{number}号,"
-        f"销售不合格产品,{facts},《中华人民共和国产品质量法》第四十九条,警告,警告,{decided},2027-12-31,{AUTHORITY}"
-    )
 
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     full = load_catalog()
     return dataclasses.replace(full, datasets={"admin_penalty": full.datasets["admin_penalty"]})
-
-
-def deliver(tmp_path: Path, warehouse: Warehouse, catalog: Catalog, department: str, name: str,
-            rows: list[str], received: dt.datetime) -> str:  # fmt: skip
-    path = tmp_path / name
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    storage = Storage(tmp_path / "storage")
-    drop = receive_file(storage, path, dataset="admin_penalty", department=department,
-                        source=f"admin_penalty__{department}__landing", received_at=received)  # fmt: skip
-    result = process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)
-    assert (result.ledger.status, result.ledger.rows_loaded) == ("loaded", len(rows)), result.ledger
-    return drop.delivery_id
-
-
-def number(record: PublicationRecord) -> str:
-    """柳市监罚〔2026〕103号 -> 103."""
-    return dict(record.key)["decision_no"][10:13]
-
-
-def stamp(warehouse: Warehouse, numbers: list[int], loaded: dt.datetime) -> None:
-    """Moves the load time of the current versions of these records."""
-    sql = 'UPDATE "admin_penalty" SET "_loaded_at" = CAST($at AS TIMESTAMPTZ) WHERE "decision_no" = $no'
-    with warehouse._session("test: moving _loaded_at") as session, session.transaction():
-        for number in numbers:
-            assert session.execute(sql, {"at": loaded, "no": f"柳市监罚〔2026〕{number}号"}) == 1
 
 
 def test_publication_lateness_per_record_and_on_time_rates_per_department(
