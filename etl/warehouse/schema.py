@@ -41,7 +41,10 @@ from etl.errors import WarehouseError
 INTERNAL_IDENTIFIER = re.compile(r"^_[a-z][a-z0-9_]{0,61}$")
 
 # Tables the warehouse owns; no dataset may take these names.
-CORE_TABLES = ("deliveries", "quarantine", "subjects", "schema_migrations", "dataset_tables")
+CORE_TABLES = (
+    "deliveries", "quarantine", "subjects", "schema_migrations", "dataset_tables",
+    "alerts", "alert_notices", "alert_messages",
+)  # fmt: skip
 HISTORY_SUFFIX = "_history"
 
 
