@@ -188,8 +188,10 @@ def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
     problems = workbook.create_sheet("问题清单")
     problems.append(text_cells(problems, [f"{summary.dataset_title}报送反馈：{summary.file_name}"], bold))
     problems.append(text_cells(problems, HEADER, bold))
+    # Plain strings are several times faster than styled cells, and safe: every text that came from
+    # the delivery is neutralised by ``_table_rows``, so none can start a formula.
     for row in _table_rows(items):
-        problems.append(text_cells(problems, row))
+        problems.append(row)
     if not items:
         problems.append(text_cells(problems, ["", "", "", "本次报送全部通过校验"]))
 
