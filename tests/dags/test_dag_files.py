@@ -38,9 +38,14 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return report
 
 
-def test_every_catalog_source_has_one_dag_and_the_file_imports_cleanly(shipped):
+def source_dags(report: dict) -> dict:
+    """The DAGs of dags/credit_sources.py (the folder also holds other engineers' DAGs)."""
+    return {dag_id: dag for dag_id, dag in report["dags"].items() if dag["file"] == "credit_sources.py"}
+
+
+def test_every_catalog_source_has_one_dag_and_the_files_import_cleanly(shipped):
     assert shipped["import_errors"] == {}
-    assert sorted(shipped["dags"]) == sorted(ref.id for ref in CATALOG.sources())
+    assert sorted(source_dags(shipped)) == sorted(ref.id for ref in CATALOG.sources())
 
 
 def test_parsing_opens_no_connection_and_imports_nothing_heavy(shipped):
@@ -87,7 +92,7 @@ def test_a_postgresql_warehouse_needs_no_pool(tmp_path, airflow_env):
     env = {**airflow_env, "CREDIT_ETL_WAREHOUSE": "postgresql://etl@127.0.0.1:9/credit"}
     report = parse_dags(env, tmp_path / "report.json")
     assert report["connection_attempts"] == [] and report["import_errors"] == {}
-    pools = {t["pool"] for dag in report["dags"].values() for t in dag["tasks"].values()}
+    pools = {t["pool"] for dag in source_dags(report).values() for t in dag["tasks"].values()}
     assert pools == {"default_pool"}
 
 
@@ -99,7 +104,7 @@ def test_a_dataset_added_to_the_catalog_adds_its_dags(tmp_path, airflow_env):
           f"{report['parse_seconds']:.2f} s ({report['process_seconds']:.2f} s with the interpreter and "
           "Airflow's imports)")
     assert report["import_errors"] == {} and report["connection_attempts"] == []
-    assert sorted(report["dags"]) == sorted(ref.id for ref in generated.sources())
+    assert sorted(source_dags(report)) == sorted(ref.id for ref in generated.sources())
     added = next(ref for ref in generated.sources() if ref.dataset.id.endswith("_g050"))
     assert report["dags"][added.id]["tasks"]["publish"]["outlets"] == [asset_uri(added.dataset.table)]
     assert Path(catalog_dir / "datasets" / f"{added.dataset.id}.yaml").is_file()
