@@ -54,10 +54,12 @@ def build(spec: DagSpec) -> Any:
     )
     def source_dag() -> None:
         @task(**discovers)
-        def discover(data_interval_start: Any = None, data_interval_end: Any = None) -> list[dict[str, Any]]:
+        def discover(data_interval_start: Any = None, data_interval_end: Any = None,
+                     dag_run: Any = None) -> list[dict[str, Any]]:  # fmt: skip
             from etl import tasks
 
-            found = tasks.discover(spec.source_id, data_interval_start, data_interval_end)
+            conf = dag_run.conf if dag_run is not None else None
+            found = tasks.discover(spec.source_id, data_interval_start, data_interval_end, conf)
             # Beside the items mapped over: what the source saw but did not take, for record.
             get_current_context()["ti"].xcom_push(key="report", value=found["report"])
             return found["items"]

@@ -72,22 +72,38 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def window_of(method: str, start: dt.datetime | None, end: dt.datetime | None) -> Any:
-    """The pull window of a run's data interval; None for file sources (they take what is there).
+def window_of(method: str, start: dt.datetime | None, end: dt.datetime | None,
+              conf: Mapping[str, Any] | None = None) -> Any:  # fmt: skip
+    """The pull window of a run: its data interval, or the ``since``/``until`` a run was triggered with
+    (``since`` empty: from the beginning, a new source's initial load). None for file sources.
 
     >>> from etl.drop import SHANGHAI
     >>> w = window_of("database", dt.datetime(2026, 11, 1, tzinfo=SHANGHAI),
     ...               dt.datetime(2026, 11, 2, tzinfo=SHANGHAI))
     >>> w.label()
     '20261101T000000-20261102T000000'
+    >>> window_of("database", None, None, {"since": None, "until": "2026-11-28T12:00:00+08:00"}).label()
+    'start-20261128T120000'
     >>> window_of("landing", None, None) is None
     True
     """
     from etl.sources import Window
 
-    if method != "database" or end is None:
+    if method != "database":
+        return None
+    if conf and conf.get("until"):
+        since = conf.get("since")
+        return Window(since=_moment(since) if since else None, until=_moment(conf["until"]))
+    if end is None:
         return None
     return Window(since=_aware(start) if start is not None else None, until=_aware(end))
+
+
+def _moment(text: str) -> dt.datetime:
+    from etl.drop import SHANGHAI
+
+    moment = dt.datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -135,13 +151,16 @@ def discover(
     source_id: str,
     data_interval_start: dt.datetime | None = None,
     data_interval_end: dt.datetime | None = None,
+    conf: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Claims and archives what the source has for this run; returns ``{"items": [...], "report": {...}}``.
 
-    Nothing is processed here; each item is processed by ``process``.
+    Nothing is processed here; each item is processed by ``process``. A database pull covers the data
+    interval, or the window in the run's ``conf`` (see ``window_of``).
     """
     from etl import settings
     from etl.catalog import load_catalog
+    from etl.errors import UsageError
     from etl.sources import FetchOptions, FetchReport, fetch
     from etl.storage import Storage
 
@@ -149,8 +168,11 @@ def discover(
     ref = catalog.source(source_id)
     storage = Storage(settings.storage_root())
     stable = _stable_seconds()
-    options = FetchOptions(window=window_of(ref.source.method, data_interval_start, data_interval_end),
-                           stable_seconds=stable, wait_seconds=stable)  # fmt: skip
+    try:
+        window = window_of(ref.source.method, data_interval_start, data_interval_end, conf)
+    except ValueError as exc:  # an empty window, or a conf date that is not one
+        raise UsageError(f"{source_id}: {exc}") from None
+    options = FetchOptions(window=window, stable_seconds=stable, wait_seconds=stable)
     report = FetchReport()
     # SFTP sources look up in the ledger whether a file left on the server was processed already.
     warehouse = _warehouse(catalog) if ref.source.method == "sftp" else None

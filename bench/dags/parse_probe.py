@@ -42,6 +42,7 @@ def main(folder: str, out: str) -> None:
     dags = {}
     for dag_id, dag in bag.dags.items():
         dags[dag_id] = {
+            "file": dag.fileloc.rsplit("/", 1)[-1],
             "tags": sorted(dag.tags),
             "timetable": type(dag.timetable).__name__,
             "timezone": str(getattr(dag.timetable, "timezone", "")),

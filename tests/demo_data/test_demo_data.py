@@ -540,17 +540,18 @@ def test_csv_writer_quotes_like_the_csv_module(tmp_path):
 
 
 def test_make_demo_writes_and_rewrites_the_demo_tree(tmp_path, monkeypatch, capsys):
+    """The deliveries step of `make demo` (the Airflow runs are tested in tests/dags/test_demo.py)."""
     from etl import demo
 
     monkeypatch.setenv("CREDIT_ETL_HOME", str(tmp_path))
-    assert demo.main(["--scale", "0.03"]) == 0
+    assert demo.main(["--scale", "0.03", "--no-airflow"]) == 0
     first = capsys.readouterr().out
     work = tmp_path / "demo"
     assert "catalog ok" in first and str(work) in first and "defects:" in first
     stale = work / "landing" / "scjg" / "admin_penalty" / "incoming" / "stale.csv"
     stale.write_text("left over", encoding="utf-8")
     before = _tree(work)
-    assert demo.main(["--scale", "0.03"]) == 0
+    assert demo.main(["--scale", "0.03", "--no-airflow"]) == 0
     assert not stale.exists(), "the previous demo landing tree is wiped"
     del before[str(stale.relative_to(work))]
     assert _tree(work) == before, "a rerun regenerates the same files"
