@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +27,9 @@ import pyarrow as pa
 from etl.catalog import Dataset
 from etl.validate import gx_runner
 from etl.validate.verdicts import ExpectationOutcome
+
+if TYPE_CHECKING:
+    from etl.conform import ConformedBatch
 
 SAMPLE_ROWS = 5_000  # etl.validate.GX_SAMPLE_ROWS is the pipeline's default
 SHOWN_ROWS = 10  # source rows named per difference
@@ -98,6 +101,18 @@ def check_sample(
         differences=tuple(differences(by_gx, arrow, len(sample), source_rows)),
         gx_version=version("great_expectations"),
     )
+
+
+def audit(conformed: ConformedBatch, dataset: Dataset, *, rows: int = SAMPLE_ROWS) -> GxSample:
+    """Both engines on the first ``rows`` rows of a conformed batch, outside a delivery's validation
+    (e.g. an audit task over the day's archived deliveries, when the pipeline skips the sample)."""
+    from etl.validate import arrow_engine, current_checks, current_suite
+    from etl.validate.columns import Columns
+
+    sample = conformed.typed.slice(0, rows)
+    arrow = arrow_engine.outcomes(Columns.of_batch(sample, dataset), current_checks(dataset))
+    source_rows = conformed.rows.to_numpy(zero_copy_only=False)
+    return check_sample(sample, source_rows, dataset, current_suite(dataset), arrow, rows=rows)
 
 
 def differences(

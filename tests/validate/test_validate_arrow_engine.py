@@ -206,3 +206,13 @@ def test_a_disagreement_on_the_sample_hands_the_delivery_to_gx(admin_penalty, mo
         assert second.reasons["rule"].to_pylist() == ["allowed"]
     finally:
         _current_checks.cache_clear()
+
+
+def test_audit_runs_both_engines_on_a_sample_outside_validation(admin_penalty):
+    from etl.validate import gx_sample
+
+    categories = ["法人及非法人组织", "法人"] * 3
+    records = [{**GOOD, "decision_no": f"a{i}", "subject_category": c} for i, c in enumerate(categories)]
+    report = gx_sample.audit(make_batch(admin_penalty, records, start_row=10), admin_penalty, rows=4)
+    assert report.agrees and report.rows == 4
+    assert [(f.rule, f.unexpected_count) for f in report.failed] == [("allowed", 2)]
