@@ -293,24 +293,32 @@ def one_filled(fields: Sequence[ArrayLike], condition: np.ndarray | None = None)
 
 
 def key_hashes(columns: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit hash of each row's key, and whether the key is complete (no part null).
+    """A 64-bit hash of each row's key, and whether the key is complete.
 
-    The hash is pandas' SipHash with its fixed key, so it is the same in every process.
+    A key is complete when some part is filled and no date or number part is missing: an empty
+    text part counts as ``''``, exactly as the warehouse stores it (registries key a subject by code
+    and legacy number, either of which may be absent), so two records the warehouse would take for
+    one are duplicates here too. The hash is pandas' SipHash with its fixed key, so it is the same
+    in every process.
     """
     from pandas.util import hash_array
 
     combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.uint64)
     complete = np.ones(len(combined), dtype=bool)
+    any_filled = np.zeros(len(combined), dtype=bool)
     for part, values in enumerate(columns):
         array = as_array(values)
-        complete &= filled(array)
+        present = filled(array)
+        any_filled |= present
+        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+            complete &= present
         if array.type != pa.string():
             array = pc.cast(array, pa.string())
         strings = pc.fill_null(array, "").to_numpy(zero_copy_only=False)
         hashed = hash_array(strings, categorize=False)
         # Rotate the running hash before mixing the next part in, so ("a", "b") ≠ ("b", "a").
         combined = ((combined << np.uint64(part + 1)) | (combined >> np.uint64(63 - part))) ^ hashed
-    return combined, complete
+    return combined, complete & any_filled
 
 
 class DuplicateFinder:
