@@ -7,6 +7,8 @@
 | ``CREDIT_ETL_WAREHOUSE`` | ``duckdb:///$CREDIT_ETL_HOME/warehouse.duckdb`` | the warehouse URL |
 | ``CREDIT_ETL_CATALOG`` | ``<project>/catalog_yaml`` | the catalog directory |
 | ``CREDIT_ETL_LANDING`` | ``$CREDIT_ETL_HOME/landing`` | root of the departments' landing zones |
+| ``CREDIT_ETL_STABLE_SECONDS`` | see ``etl.tasks`` | how long an unmarked file must stay unchanged |
+| ``CREDIT_ETL_DAG_RETRIES`` | ``3`` | task retries of the source DAGs (the demo sets 0) |
 
 The storage root may be an object-storage URI (``s3://…``) that every worker can reach.
 Secrets never live here: database passwords belong in the URL from the environment or in Airflow
