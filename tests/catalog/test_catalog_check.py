@@ -265,7 +265,7 @@ CASES: list[tuple[str, Breakage, str]] = [
         "YAML syntax error",
         replace_line("datasets/licensed_physician.yaml", 2, "title: 医师: 执业注册信息"),
         "catalog_yaml/datasets/licensed_physician.yaml: YAML syntax error at line 2: "
-        "mapping values are not allowed here",
+        "mapping values are not allowed in this context",
     ),
     (
         "unknown fieldset",
