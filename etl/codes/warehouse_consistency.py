@@ -129,7 +129,7 @@ def find_inconsistencies(records: pa.Table, catalog: Catalog | None = None) -> W
     )
     involved = _involved_records(records, groups)
     findings = _findings(groups, involved, _titles(catalog))
-    checked = records.filter(_checked(records))
+    checked = checked_records(records)
     return WarehouseConsistency(findings, _by_department(checked, involved), checked.num_rows)
 
 
@@ -245,6 +245,11 @@ def _where(records: list[dict], titles: _Titles) -> str:
     if len(rows_of) > MAX_PLACES:
         parts.append(f"等共{len(rows_of)}个文件的{len(records)}条记录")
     return "；".join(parts)
+
+
+def checked_records(records: pa.Table) -> pa.Table:
+    """The records that take part in the checks (``records_checked`` counts them)."""
+    return records.filter(_checked(records))
 
 
 def _checked(records: pa.Table) -> pa.Array:
