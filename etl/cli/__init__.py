@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "etl.cli.fetch_cmd",
     "etl.cli.freshness_cmd",
     "etl.cli.ingest_cmd",
+    "etl.cli.report_cmd",
     "etl.cli.reprocess_cmd",
     "etl.cli.warehouse_cmd",
 ]
