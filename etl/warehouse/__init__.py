@@ -5,7 +5,7 @@
 >>> warehouse = open_warehouse(f"duckdb:///{tempfile.mkdtemp()}/w.duckdb")
 >>> report = warehouse.init(load_catalog())
 >>> report.migrations
-['0001_core', '0002_alerts']
+['0001_core', '0002_alerts', '0003_marts']
 >>> warehouse.table_snapshot("admin_penalty").num_rows
 0
 

@@ -44,6 +44,9 @@ INTERNAL_IDENTIFIER = re.compile(r"^_[a-z][a-z0-9_]{0,61}$")
 CORE_TABLES = (
     "deliveries", "quarantine", "subjects", "schema_migrations", "dataset_tables",
     "alerts", "alert_notices", "alert_messages",
+    "mart_subject_facts", "mart_subject_profiles", "mart_subject_domains", "mart_list_entries",
+    "mart_key_targets", "mart_refreshed_deliveries", "mart_refreshes", "mart_refresh_ledger",
+    "mart_refresh_subjects", "mart_sources", "lookup_audit",
 )  # fmt: skip
 HISTORY_SUFFIX = "_history"
 

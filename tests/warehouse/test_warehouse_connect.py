@@ -109,7 +109,7 @@ def test_duckdb_waits_for_a_lock_held_briefly_by_another_process(tmp_path: Path,
     try:
         started = time.monotonic()
         report = DuckDBWarehouse(parse_url(str(path)), lock_timeout=20).init(small_catalog)
-        assert report.migrations == ["0001_core", "0002_alerts"]
+        assert report.migrations == ["0001_core", "0002_alerts", "0003_marts"]
         assert time.monotonic() - started >= 0.3  # it did have to wait
     finally:
         holder.kill()
@@ -143,7 +143,7 @@ def test_cli_warehouse_init(cli, warehouse_url: str, capsys: pytest.CaptureFixtu
     assert cli(["warehouse", "init", "--warehouse", warehouse_url]) == 0
     out = capsys.readouterr().out
     assert "migrations applied: none (up to date)" in out and "tables created: 0" in out
-    assert open_warehouse(warehouse_url).applied_migrations() == ["0001", "0002"]
+    assert open_warehouse(warehouse_url).applied_migrations() == ["0001", "0002", "0003"]
     assert cli(["warehouse", "ledger", "--warehouse", warehouse_url]) == 0
     assert capsys.readouterr().out == "0 of 0 ledger row(s)\n"
 

@@ -29,7 +29,7 @@ def test_init_is_idempotent_and_records_the_migration(warehouse_url: str, small_
     warehouse = open_warehouse(warehouse_url)
     assert warehouse.applied_migrations() == []
     first = warehouse.init(small_catalog)
-    assert first.migrations == ["0001_core", "0002_alerts"]
+    assert first.migrations == ["0001_core", "0002_alerts", "0003_marts"]
     assert sorted(first.created_tables) == sorted(
         name for d in small_catalog.datasets.values() for name in (d.table, f"{d.table}_history")
     )
@@ -37,9 +37,9 @@ def test_init_is_idempotent_and_records_the_migration(warehouse_url: str, small_
     second = warehouse.init(small_catalog)
     assert (second.migrations, second.created_tables, second.added_columns) == ([], [], [])
     assert {t: warehouse.table_snapshot(t) for t in before} == before
-    assert warehouse.applied_migrations() == ["0001", "0002"]
+    assert warehouse.applied_migrations() == ["0001", "0002", "0003"]
     recorded = warehouse.table_snapshot("schema_migrations").to_pylist()
-    assert [(m["version"], m["name"]) for m in recorded] == [("0001", "core"), ("0002", "alerts")]
+    assert [(m["version"], m["name"]) for m in recorded] == [("0001", "core"), ("0002", "alerts"), ("0003", "marts")]
     assert recorded[0]["checksum"] == discover(MIGRATIONS_DIR, "duckdb")[0].checksum
 
 
