@@ -6,7 +6,9 @@ the department's landing-zone outbox. Everything a clerk reads is Chinese; row n
 clerk sees them in the delivered file.
 
 Cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) are written with a
-leading apostrophe, so a hostile value from a delivery can never become a formula in a spreadsheet.
+leading apostrophe, so a hostile value from a delivery can never become a formula in a spreadsheet;
+control characters (NUL, ESC, …), which an XLSX cell cannot hold and a clerk cannot see, are written
+out as ``\\xNN``.
 
 >>> neutralise("=HYPERLINK(\\"http://x\\")")
 '\\'=HYPERLINK("http://x")'
@@ -19,12 +21,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from etl.storage import Storage
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls other than tab, line feed and carriage return, and DEL. Delivered cells holding them are
+# rejected (``etl.conform``); in anything written for a person they are shown as ``\xNN``.
+CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL = re.compile(CONTROL_PATTERN)
 
 HEADER = ("行号", "列名", "原值", "问题", "修改建议", "处理结果")
 
@@ -44,16 +51,32 @@ ADVICE_BY_RULE_PREFIX: tuple[tuple[str, str], ...] = (
     ("ONE_OF", "请至少填写一项主体代码"),
     ("COMPARE", "请核对两个日期的先后顺序"),
     ("RAGGED_ROW", "请检查该行是否多出或缺少分隔符（逗号），或含有未成对的引号"),
+    ("CONTROL_CHARACTERS", "请删除单元格中的不可见控制字符后重新报送该行"),
 )
 DEFAULT_ADVICE = "请按问题说明修改后重新报送该行"
 NORMALISED_ADVICE = "已自动更正，无需重新报送；请在源系统中一并更正"
 
 
 def neutralise(value: str | None) -> str:
-    """Makes a cell value safe to open in a spreadsheet (no formula can start)."""
+    """Makes a cell value safe to open in a spreadsheet (no formula can start, no control character).
+
+    >>> neutralise("@SUM(1)\\x00")
+    "'@SUM(1)\\\\x00"
+    """
     if value is None:
         return ""
+    if _CONTROL.search(value):
+        value = show_controls(value)
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def show_controls(text: str) -> str:
+    """``text`` with each control character written out as ``\\xNN``.
+
+    >>> show_controls("a\\x00b\\x1b")
+    'a\\\\x00b\\\\x1b'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def advice_for(rule: str) -> str:
@@ -186,7 +209,8 @@ def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
         return cells
 
     problems = workbook.create_sheet("问题清单")
-    problems.append(text_cells(problems, [f"{summary.dataset_title}报送反馈：{summary.file_name}"], bold))
+    title = show_controls(f"{summary.dataset_title}报送反馈：{summary.file_name}")
+    problems.append(text_cells(problems, [title], bold))
     problems.append(text_cells(problems, HEADER, bold))
     # Plain strings are several times faster than styled cells, and safe: every text that came from
     # the delivery is neutralised by ``_table_rows``, so none can start a formula.

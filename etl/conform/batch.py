@@ -16,7 +16,14 @@ import pyarrow.compute as pc
 from etl.catalog import CatalogField, Condition, Dataset
 from etl.conform import issues as cell_issues
 from etl.conform.headers import HeaderMapping
-from etl.conform.values import DECIMAL_TYPE, clean_strings, parse_dates, parse_decimals, parse_integers
+from etl.conform.values import (
+    DECIMAL_TYPE,
+    clean_strings,
+    control_characters,
+    parse_dates,
+    parse_decimals,
+    parse_integers,
+)
 
 ROW = "_row"
 _DISTINCT_SAMPLE = 2000
@@ -92,6 +99,8 @@ def conform_batch(batch: pa.RecordBatch, mapping: HeaderMapping, dataset: Datase
         typed[name], issues = _type_column(catalog_field, raw[name], cleaned, rows)
         if issues.num_rows:
             found.append(issues)
+        if (controls := control_characters(raw[name])) is not None:
+            found.append(cell_issues.control_character_issues(rows, catalog_field, raw[name], controls))
 
     issues_table = pa.concat_tables(found) if found else cell_issues.empty_issues()
     return ConformedBatch(

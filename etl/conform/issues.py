@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from etl.catalog import CatalogField
 from etl.conform import values as v
+from etl.feedback import show_controls
 
 CODE_NORMALISED = "CODE_NORMALISED"
 ERROR, NORMALISED = "error", "normalised"
@@ -37,6 +38,7 @@ SEVERITY = {
     v.NOT_AN_INTEGER: ERROR,
     v.NUMBER_OUT_OF_RANGE: ERROR,
     v.DECIMAL_ROUNDED: NORMALISED,
+    v.CONTROL_CHARACTERS: ERROR,
     CODE_NORMALISED: NORMALISED,
 }
 
@@ -84,6 +86,27 @@ def normalised_code_issues(
     reasons = pa.array([CODE_NORMALISED] * len(rows), pa.string())
     severity = pa.array([NORMALISED] * len(rows), pa.string())
     return _table(rows, catalog_field, shown, reasons, messages, severity)
+
+
+def control_character_issues(
+    rows: pa.Array, catalog_field: CatalogField, raw: pa.Array, flagged: pa.Array
+) -> pa.Table:
+    """Error issues for cells holding control characters (``etl.conform.values.control_characters``).
+
+    The value is quoted with each control character written out (``\\x00``): the character itself
+    cannot go into a feedback workbook, and the clerk needs to see where it is.
+    """
+    rows, raw = rows.filter(flagged), raw.filter(flagged)
+    shown = _shown(raw, catalog_field).to_pylist()
+    visible = pa.array([show_controls(text) for text in shown], pa.string())
+    message = (
+        f"{catalog_field.title}含有不可见的控制字符（如 NUL、ESC，原值中以 \\x00 等形式标出），"
+        "通常来自系统导出或复制粘贴；请删除这些字符后重新报送该行"
+    )
+    messages = pa.array([message] * len(rows), pa.string())
+    reasons = pa.array([v.CONTROL_CHARACTERS] * len(rows), pa.string())
+    severity = pa.array([ERROR] * len(rows), pa.string())
+    return _table(rows, catalog_field, visible, reasons, messages, severity)
 
 
 def _table(

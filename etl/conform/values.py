@@ -33,11 +33,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.feedback import CONTROL_PATTERN
+
 NOT_A_DATE = "NOT_A_DATE"
 NOT_A_NUMBER = "NOT_A_NUMBER"
 NOT_AN_INTEGER = "NOT_AN_INTEGER"
 NUMBER_OUT_OF_RANGE = "NUMBER_OUT_OF_RANGE"
 DECIMAL_ROUNDED = "DECIMAL_ROUNDED"
+CONTROL_CHARACTERS = "CONTROL_CHARACTERS"
 
 DECIMAL_TYPE = pa.decimal128(20, 6)
 DECIMAL_PLACES = 6
@@ -79,6 +82,20 @@ def clean_strings(values: pa.Array) -> pa.Array:
     trimmed = pc.utf8_trim_whitespace(values)
     empty = _empty_strings(trimmed)
     return trimmed if empty is None else pc.if_else(empty, _STRING_NULL, trimmed)
+
+
+def control_characters(values: pa.Array) -> pa.Array | None:
+    """Where a cell holds a control character (``etl.feedback.CONTROL_PATTERN``: no credit record
+    holds one; NUL cannot be stored in PostgreSQL text nor any of them written to an XLSX cell), or
+    None if nowhere.
+
+    >>> control_characters(pa.array(['a\\x00b', 'tab\\tok', None])).to_pylist()
+    [True, False, False]
+    >>> control_characters(pa.array(['正常'])) is None
+    True
+    """
+    found = pc.fill_null(pc.match_substring_regex(values, CONTROL_PATTERN), False)
+    return found if pc.any(found).as_py() else None
 
 
 def _empty_strings(values: pa.Array) -> np.ndarray | None:
