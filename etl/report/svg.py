@@ -68,7 +68,7 @@ def line_chart(
     height: int = 240,
 ) -> str:
     """Lines of rates (0 to 1) over ``labels``, one per ``(name, values, color)``, with a legend."""
-    left, right, top, bottom = 48, 16, 28, 44
+    left, right, top, bottom = 48, 40, 28, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(labels) - 1, 1)
     body = []
