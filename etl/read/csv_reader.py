@@ -3,7 +3,9 @@
 The first MiB is decoded and parsed with Python's ``csv`` module to find the delimiter and the header
 row (under any title rows); Arrow's streaming reader then reads the data records from the byte after
 the header, every column as a string, transcoding GB18030 and UTF-16 on the fly, so memory stays at
-a few blocks whatever the size of the file.
+a few blocks whatever the size of the file. A record longer than a block (a 50 MB cell, or a quote
+left open for megabytes) cannot be parsed that way and rejects the delivery (``RECORD_TOO_LARGE``):
+no catalog field is anywhere near that long.
 
 Row numbers: the clerk's row of a record is its record number in the file (header = its own row, a
 record whose quoted cells contain line breaks counts once, as in Excel). Arrow numbers records from
@@ -224,6 +226,8 @@ def _stream(
         detail = str(exc).splitlines()[0]
         if "UTF8" in detail or "UTF-8" in detail:
             raise rejections.undecodable(None) from exc
+        if "straddl" in detail:  # one record longer than a block: a giant cell or a quote left open
+            raise rejections.record_too_large(BLOCK_BYTES) from exc
         raise rejections.malformed_csv(detail) from exc
     except UnicodeDecodeError as exc:
         raise rejections.undecodable(None) from exc

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 
 from etl.catalog import Dataset
+from etl.conform.headers import HeaderMatcher
 from etl.read import rejections
 from etl.read.delivery import BadRows, RawDelivery, drop_blank_rows, make_batch
 from etl.read.encoding import TextEncoding
@@ -35,11 +36,20 @@ _WHITESPACE = " \t\r\n"
 def open_json(path: Path, dataset: Dataset, encoding: TextEncoding, batch_rows: int) -> RawDelivery:
     keys: dict[str, None] = {}
     count = 0
+    matcher = HeaderMatcher(dataset)
+    nested: tuple[int, str] | None = None  # the first nested value, in a column outside the catalog
     for record in records(path, encoding):
-        keys.update(dict.fromkeys(record))
         count += 1
+        for key, value in record.items():
+            if isinstance(value, dict | list):
+                if matcher.field_for(key) is not None:
+                    raise rejections.nested_json(count, key)
+                nested = nested or (count, key)
+        keys.update(dict.fromkeys(record))
     if not count:
         raise rejections.no_data_rows(dataset.title)
+    if nested is not None and matcher.score(keys) == 0:
+        raise rejections.nested_json(*nested)  # the records are wrapped: {"data": {"rows": [...]}}
     names = list(keys)
     return RawDelivery(
         path=path,
@@ -167,6 +177,8 @@ class _Text:
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.buffer, self.pos)
+            except RecursionError as exc:
+                raise rejections.invalid_json(number, "嵌套层数过深") from exc
             except json.JSONDecodeError as exc:
                 # Most likely the record runs past the buffer: read on, unless there is no more.
                 if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():

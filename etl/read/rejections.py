@@ -18,6 +18,9 @@ OLD_XLS = "OLD_XLS"
 MACRO_WORKBOOK = "MACRO_WORKBOOK"
 ENCRYPTED_WORKBOOK = "ENCRYPTED_WORKBOOK"
 CORRUPT_FILE = "CORRUPT_FILE"
+WORKBOOK_TOO_LARGE = "WORKBOOK_TOO_LARGE"
+RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
+NESTED_JSON = "NESTED_JSON"
 HEADER_NOT_FOUND = "HEADER_NOT_FOUND"
 NO_MATCHING_SHEET = "NO_MATCHING_SHEET"
 SEVERAL_MATCHING_SHEETS = "SEVERAL_MATCHING_SHEETS"
@@ -73,6 +76,34 @@ def macro_workbook() -> DeliveryRejected:
 def encrypted_workbook() -> DeliveryRejected:
     return DeliveryRejected(
         ENCRYPTED_WORKBOOK, "工作簿设置了打开密码，无法读取；请取消密码保护（文件→信息→保护工作簿）后重新报送"
+    )
+
+
+def workbook_too_large(inflated_bytes: int, ratio: float | None) -> DeliveryRejected:
+    size = f"{inflated_bytes / (1 << 20):,.0f} MB"
+    why = f"压缩比达 {ratio:,.0f} 倍，远超正常工作簿，疑似“压缩炸弹”" if ratio else "超出平台可处理的范围"
+    return DeliveryRejected(
+        WORKBOOK_TOO_LARGE,
+        f"工作簿解压后有 {size}（{why}），为保护平台未予读取；"
+        "请确认文件来源可靠，删除无关内容后重新导出，或把数据分成多个文件报送",
+    )
+
+
+def record_too_large(limit_bytes: int) -> DeliveryRejected:
+    return DeliveryRejected(
+        RECORD_TOO_LARGE,
+        f"CSV 文件中有一行超过 {limit_bytes >> 20} MB"
+        "（某个单元格内容异常巨大，或引号没有成对出现使很多行连成了一行），无法读取；"
+        "目录中每一列都有长度上限（如违法事实不超过 5000 字），请核对该单元格后重新报送",
+    )
+
+
+def nested_json(record: int, key: str) -> DeliveryRejected:
+    return DeliveryRejected(
+        NESTED_JSON,
+        f"JSON 文件第{record}条记录中「{key}」的值是嵌套的对象或数组，不是一个单元格的值；"
+        '文件应为一个由一层 {"列名": "值", …} 对象组成的 JSON 数组（或每行一个这样的对象），'
+        "请不要把数据包在「data」「rows」等字段里，也不要在值中嵌套对象或数组",
     )
 
 

@@ -4,7 +4,11 @@ Clerks rename files (``.csv`` that is really a workbook, ``.xlsx`` that is reall
 extension is ignored. What is recognised:
 
 - a zip with ``[Content_Types].xml`` declaring a worksheet: xlsx; with a VBA project inside it is a
-  macro workbook and rejected (``MACRO_WORKBOOK``);
+  macro workbook and rejected (``MACRO_WORKBOOK``); one that would inflate beyond
+  ``MAX_INFLATED_BYTES``, or holds a large member compressed far beyond what XML compresses to, is
+  a zip bomb and rejected (``WORKBOOK_TOO_LARGE``) before any of it is parsed: openpyxl builds cell
+  texts and the shared-string table in memory. The sizes come from the zip's directory, and Python's
+  ``zipfile`` never inflates a member beyond its declared size, so they cannot lie;
 - an OLE compound file (``D0 CF 11 E0``): an old binary ``.xls`` (``OLD_XLS``), or, when it holds an
   ``EncryptedPackage`` stream, a password-protected workbook (``ENCRYPTED_WORKBOOK``) — Office
   wraps encrypted .xlsx files in an OLE container;
@@ -41,6 +45,11 @@ _HEAD_BYTES = 4096
 _SCAN_CHUNK = 1 << 20
 _JSON_START = re.compile(r"^\s*(?:\[\s*[{\[\]]|\{\s*[\"}])")
 _WORKSHEET_TYPE = b"spreadsheetml.worksheet+xml"
+# A full sheet (1,048,576 rows of credit records) is about 1-2 GB of XML; spreadsheet XML compresses
+# 5-30 times, a zip bomb about 1000 times.
+MAX_INFLATED_BYTES = 4 << 30
+MAX_RATIO = 200
+RATIO_CHECKED_FROM = 32 << 20
 
 
 def detect_format(path: Path) -> str:
@@ -69,7 +78,8 @@ def detect_format(path: Path) -> str:
 def _zip_format(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
+            names = {member.filename for member in members}
             if "[Content_Types].xml" not in names:
                 raise rejections.unsupported_format("一个压缩包，请解压后报送其中的数据文件")
             content_types = archive.read("[Content_Types].xml")
@@ -77,9 +87,28 @@ def _zip_format(path: Path) -> str:
         raise rejections.corrupt_file("压缩格式的文件（.xlsx）") from exc
     if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
         raise rejections.macro_workbook()
+    check_inflated_size(members)
     if _WORKSHEET_TYPE not in content_types:
         raise rejections.unsupported_format("Word 文档、.xlsb 工作簿等其他 Office 文件，不是 .xlsx 工作簿")
     return "xlsx"
+
+
+def check_inflated_size(members: list[zipfile.ZipInfo]) -> None:
+    """Raises ``WORKBOOK_TOO_LARGE`` for a package that inflates too far (see the module docstring).
+
+    >>> big = zipfile.ZipInfo("xl/worksheets/sheet1.xml"); big.file_size, big.compress_size = 1 << 30, 1 << 20
+    >>> check_inflated_size([big])
+    Traceback (most recent call last):
+        ...
+    etl.errors.DeliveryRejected: WORKBOOK_TOO_LARGE: 工作簿解压后有 1,024 MB（压缩比达 1,024 倍，...
+    """
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= RATIO_CHECKED_FROM and ratio > MAX_RATIO:
+            raise rejections.workbook_too_large(member.file_size, ratio)
+    total = sum(member.file_size for member in members)
+    if total > MAX_INFLATED_BYTES:
+        raise rejections.workbook_too_large(total, None)
 
 
 def _holds(path: Path, needle: bytes) -> bool:
