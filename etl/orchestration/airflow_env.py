@@ -17,9 +17,7 @@ the metadata database only through the API server's execution API, so its URL is
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +29,7 @@ from types import TracebackType
 
 from etl import settings
 from etl.dag_specs import WAREHOUSE_POOL
+from etl.orchestration.process_group import stop_group
 
 DAGS_FOLDER = settings.PROJECT_ROOT / "dags"
 LOG_SERVER_PORT = 8793
@@ -125,8 +124,7 @@ def prepare(env: Mapping[str, str]) -> None:
 class AirflowServers:
     """Scheduler, DAG processor and API server, in their own process group, stopped together.
 
-    Killing only the parents would leave their children (executor workers, uvicorn, parsing
-    processes) running, so the whole group is signalled: SIGTERM, then SIGKILL after a grace period.
+    The whole group is stopped (``process_group.stop_group``): the servers' children go with them.
     """
 
     COMMANDS = (("scheduler",), ("dag-processor",), ("api-server",))
@@ -183,25 +181,5 @@ class AirflowServers:
     def stop(self, grace: float = 20.0) -> None:
         if self.group is None:
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.group, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and any(p.poll() is None for p in self.processes):
-                time.sleep(0.2)
-            if sig == signal.SIGTERM and not _group_alive(self.group):
-                break
-        for process in self.processes:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
+        stop_group(self.group, self.processes, grace)
         self.group = None
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
