@@ -44,7 +44,8 @@ def test_the_command_writes_the_page_workbook_json_and_data_docs(tmp_path, repor
     assert code == 0
     printed = capsys.readouterr().out
     assert "report for 2026-10 (2026-10-01 to 2026-10-31): 3 deliveries, 5 rows loaded, 4 rejected" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["data_docs", "metrics.json", "report.html", "report.xlsx"]
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["data_docs", "metrics.json", "report.html", "report.xlsx"]
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     link = metrics["datasets"][0]["data_docs"]
