@@ -1,0 +1,91 @@
+"""Runs a ``credit-etl`` command in a child process that stops at a chosen point and waits there, so
+that a test can kill it (SIGKILL), restart a server under it, or let it go on.
+
+    python fault_runner.py --pause-at append --reached R [--resume G] -- ingest FILE --dataset …
+
+``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``conform`` (the
+first batch being conformed: staged files open, nothing in the warehouse yet) or ``committed`` (the
+load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its WAL). On reaching it the
+runner creates the file ``--reached`` and waits, without a time limit of its own (the test has one),
+until ``--resume`` exists. Without ``--resume`` it waits until it is killed.
+
+GX's sample cross-check is off in the child (``gx_sample_rows=0``): it costs 5 s of import per
+process and does not change which rows are loaded; the tests run their clean reference the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import time
+from pathlib import Path
+
+
+def pause(reached: Path, resume: Path | None) -> None:
+    reached.write_text("reached", encoding="utf-8")
+    while resume is None or not resume.exists():
+        time.sleep(0.02)
+
+
+def without_gx_sample() -> None:
+    import etl.validate
+
+    etl.validate.validate_batch = functools.partial(etl.validate.validate_batch, gx_sample_rows=0)
+
+
+def install(point: str, reached: Path, resume: Path | None) -> None:
+    if point == "conform":
+        import etl.conform
+
+        original = etl.conform.conform_batch
+
+        def conform_batch(*args, **kwargs):
+            pause(reached, resume)
+            return original(*args, **kwargs)
+
+        etl.conform.conform_batch = conform_batch
+        return
+    from etl.warehouse.base import Warehouse
+
+    if point == "committed":
+        from contextlib import contextmanager
+
+        connect = Warehouse._session
+
+        @contextmanager
+        def session(self, action: str, **kwargs):
+            with connect(self, action, **kwargs) as opened:
+                yield opened
+                if action.startswith("load of delivery"):
+                    pause(reached, resume)  # after the transaction's commit, before the close
+
+        Warehouse._session = session
+        return
+    if point not in Warehouse.LOAD_STAGES:
+        raise SystemExit(f"unknown pause point {point!r}")
+
+    def checkpoint(self, stage: str) -> None:
+        if stage == point:
+            pause(reached, resume)
+
+    Warehouse._checkpoint = checkpoint
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pause-at", required=True)
+    parser.add_argument("--reached", type=Path, required=True)
+    parser.add_argument("--resume", type=Path)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    without_gx_sample()
+    install(args.pause_at, args.reached, args.resume)
+    from etl.cli import main as cli_main
+
+    return cli_main(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
