@@ -33,6 +33,9 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _CONTROL = re.compile(CONTROL_PATTERN)
 
+# A file name holds 255 bytes; ".xlsx.part" is added while writing.
+MAX_NAME_BYTES = 255 - len(".xlsx.part")
+
 HEADER = ("行号", "列名", "原值", "问题", "修改建议", "处理结果")
 
 # Advice by the family of a rule; the rule's own message says what is wrong.
@@ -165,10 +168,29 @@ def _summary_rows(summary: FeedbackSummary) -> list[tuple[str, str]]:
     ]
 
 
+def fit_name(key: str, kept_end: int = 16) -> str:
+    """``key`` with its last component shortened in the middle to fit one file name (255 bytes, with
+    room for the extension and the ``.part`` of a write in progress); its last ``kept_end``
+    characters (``.<sha256>.反馈``) are kept. Delivered file names can be that long.
+
+    >>> name = fit_name("feedback/a/" + "长" * 100 + ".1a2b3c4d.反馈")
+    >>> len(name.rpartition("/")[2].encode()), name.endswith("长…长.1a2b3c4d.反馈")
+    (245, True)
+    """
+    folder, sep, name = key.rpartition("/")
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return key
+    head, end = name[:-kept_end], name[-kept_end:]
+    while len(f"{head}…{end}".encode()) > MAX_NAME_BYTES:
+        head = head[:-1]
+    return f"{folder}{sep}{head}…{end}"
+
+
 def write_feedback(
     storage: Storage, key_prefix: str, summary: FeedbackSummary, items: list[FeedbackItem]
 ) -> FeedbackFiles:
     """Writes ``<prefix>.xlsx`` and ``<prefix>.csv``; returns their storage keys."""
+    key_prefix = fit_name(key_prefix)
     xlsx_key, csv_key = f"{key_prefix}.xlsx", f"{key_prefix}.csv"
     with storage.open_write(xlsx_key) as out:
         out.write(_xlsx_bytes(summary, items))
@@ -212,10 +234,6 @@ def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
     title = show_controls(f"{summary.dataset_title}报送反馈：{summary.file_name}")
     problems.append(text_cells(problems, [title], bold))
     problems.append(text_cells(problems, HEADER, bold))
-    # Plain strings are several times faster than styled cells, and safe: every text that came from
-    # the delivery is neutralised by ``_table_rows``, so none can start a formula.
-    for row in _table_rows(items):
-        problems.append(row)
     if not items:
         problems.append(text_cells(problems, ["", "", "", "本次报送全部通过校验"]))
 
@@ -225,4 +243,50 @@ def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
 
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    if not items:
+        return buffer.getvalue()
+    # The data rows go into the saved sheet as the XML openpyxl writes for text cells, made here:
+    # openpyxl builds an object and an element per cell, about 6 s for 50,000 rows, this 0.3 s.
+    rows = (_row_xml(number, row) for number, row in enumerate(_table_rows(items), start=3))
+    return _insert_rows(buffer.getvalue(), PROBLEMS_SHEET_XML, rows)
+
+
+PROBLEMS_SHEET_XML = "xl/worksheets/sheet1.xml"  # openpyxl numbers sheets in order of creation
+_COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _row_xml(number: int, values: Iterable[str]) -> str:
+    """One sheet row of inline text cells (``t="inlineStr"``), never a formula.
+
+    Safe: every text that came from the delivery is neutralised by ``_table_rows`` (no formula
+    trigger, no control character); XML's special characters are escaped here.
+
+    >>> _row_xml(3, ["12", "", " <a&b> "])
+    '<row r="3"><c r="A3" t="inlineStr"><is><t>12</t></is></c><c r="B3" t="inlineStr" /><c r="C3" \
+t="inlineStr"><is><t xml:space="preserve"> &lt;a&amp;b&gt; </t></is></c></row>'
+    """
+    cells = []
+    for letter, value in zip(_COLUMN_LETTERS, values, strict=False):
+        ref = f"{letter}{number}"
+        if not value:
+            cells.append(f'<c r="{ref}" t="inlineStr" />')
+            continue
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _insert_rows(xlsx: bytes, member: str, rows: Iterable[str]) -> bytes:
+    """The workbook ``xlsx`` with ``rows`` (sheet XML) appended to the sheet data of ``member``."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == member:
+                head, tail = data.decode("utf-8").rsplit("</sheetData>", 1)
+                data = "".join([head, *rows, "</sheetData>", tail]).encode("utf-8")
+            target.writestr(info, data)  # the member's own name, date and compression
+    return out.getvalue()
