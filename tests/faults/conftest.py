@@ -15,10 +15,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
 
-from etl.catalog import Catalog, load_catalog  # noqa: E402
-from etl.demo_data import generate  # noqa: E402
-from etl.warehouse import open_warehouse  # noqa: E402
-from etl.warehouse.base import Warehouse  # noqa: E402
+from etl.catalog import Catalog, load_catalog
+from etl.demo_data import generate
+from etl.warehouse import open_warehouse
+from etl.warehouse.base import Warehouse
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SOURCE = "admin_penalty__scjg__landing"

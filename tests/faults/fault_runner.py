@@ -5,9 +5,9 @@ that a test can kill it (SIGKILL), restart a server under it, or let it go on.
 
 ``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``conform`` (the
 first batch being conformed: staged files open, nothing in the warehouse yet) or ``committed`` (the
-load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its WAL). On reaching it the
-runner creates the file ``--reached`` and waits, without a time limit of its own (the test has one),
-until ``--resume`` exists. Without ``--resume`` it waits until it is killed.
+load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its
+WAL). On reaching it the runner creates the file ``--reached`` and waits, without a time limit of
+its own (the test has one), until ``--resume`` exists. Without ``--resume`` it waits until killed.
 
 GX's sample cross-check is off in the child (``gx_sample_rows=0``): it costs 5 s of import per
 process and does not change which rows are loaded; the tests run their clean reference the same way.

@@ -9,6 +9,7 @@ an uncommitted load, and a rerun leaves it equal, table by table, to a clean run
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -64,17 +65,16 @@ def wait_for(child: subprocess.Popen, reached: Path, folder: Path) -> None:
 
 
 def kill_group(child: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     child.wait(timeout=30)
 
 
 def holding_rows(warehouse) -> dict[str, int]:
     """Tables with rows, besides the bookkeeping of ``warehouse init``."""
     tables = dump(warehouse)
-    return {t: len(rows) for t, rows in tables.items() if rows and t not in ("dataset_tables", "schema_migrations")}
+    bookkeeping = ("dataset_tables", "schema_migrations")
+    return {t: len(rows) for t, rows in tables.items() if rows and t not in bookkeeping}
 
 
 POINTS = ["conform", "append", "ledger"]

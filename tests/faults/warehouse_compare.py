@@ -40,12 +40,14 @@ def rows_of(warehouse: Warehouse, table: str) -> list[str]:
     """The rows of ``table`` without volatile columns, as sorted JSON lines."""
     snapshot = warehouse.table_snapshot(table)
     kept = snapshot.drop_columns([c for c in snapshot.column_names if c in VOLATILE_COLUMNS])
-    return sorted(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) for row in kept.to_pylist())
+    rows = kept.to_pylist()
+    return sorted(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) for row in rows)
 
 
 def dump(warehouse: Warehouse) -> dict[str, list[str]]:
     # Only tables with rows are read row by row: a connection per table costs 0.1 s on DuckDB.
-    return {table: rows_of(warehouse, table) if count else [] for table, count in row_counts(warehouse).items()}
+    counts = row_counts(warehouse)
+    return {table: rows_of(warehouse, table) if count else [] for table, count in counts.items()}
 
 
 def differences(left: dict[str, list[str]], right: dict[str, list[str]]) -> dict[str, Any]:
