@@ -174,8 +174,8 @@ def fit_name(key: str, kept_end: int = 16) -> str:
     characters (``.<sha256>.反馈``) are kept. Delivered file names can be that long.
 
     >>> name = fit_name("feedback/a/" + "长" * 100 + ".1a2b3c4d.反馈")
-    >>> len(name.rpartition("/")[2].encode()), name.endswith("长…长.1a2b3c4d.反馈")
-    (245, True)
+    >>> len(name.rpartition("/")[2].encode()), name.endswith("长…长长长长.1a2b3c4d.反馈")
+    (244, True)
     """
     folder, sep, name = key.rpartition("/")
     if len(name.encode()) <= MAX_NAME_BYTES:

@@ -21,7 +21,8 @@ lock and move it, and the other skips it. The lock is held until the file has be
 claim left in ``processing/`` by a worker that died (its lock released with it) is recognised and
 processed by the next poll, while one being processed right now is left alone.
 
-Entries refused without being read — unsafe names (``etl.sources.names``), symbolic links (never
+Entries refused without being read — unsafe names (``etl.sources.names``) or names too long to
+archive under their sha256 (over ``MAX_ZONE_NAME_BYTES``), symbolic links (never
 followed, wherever they point), hard links (they share their data with a file elsewhere), anything
 that is not a regular file — are moved aside to ``rejected/`` (a rename moves the link itself, not
 its target), logged as a warning, listed in the fetch report and explained to the department in a
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from etl.drop import SHANGHAI, Drop, now, receive_file
 from etl.sources.base import FetchOptions, FetchReport, Refusal
-from etl.sources.names import REFUSAL_TEXT, file_safe, printable, unsafe_reason
+from etl.sources.names import MAX_NAME_BYTES, REFUSAL_TEXT, file_safe, printable, unsafe_reason
 from etl.sources.stability import FileStat, Observations, settle
 from etl.storage import Storage
 
@@ -56,6 +57,9 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".credit-etl-state.json"
 CLAIM_SEPARATOR = "__"
+# A file is archived as "<sha256>__<name>", one path component of at most MAX_NAME_BYTES: longer
+# names are refused up front instead of failing the rename after the file was read.
+MAX_ZONE_NAME_BYTES = MAX_NAME_BYTES - 64 - len(CLAIM_SEPARATOR)
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,18 @@ def refusal_for(mode: int, nlink: int) -> str | None:
     return None
 
 
+def zone_name_refusal(name: str) -> str | None:
+    """Why a name is not taken in a landing zone: unsafe (``etl.sources.names``) or too long for the
+    archive's ``<sha256>__<name>``.
+
+    >>> zone_name_refusal("行政处罚.csv") is None, zone_name_refusal("长" * 63 + ".csv")
+    (True, 'NAME_TOO_LONG')
+    """
+    if (reason := unsafe_reason(name)) is not None:
+        return reason
+    return "NAME_TOO_LONG" if len(name.encode("utf-8")) > MAX_ZONE_NAME_BYTES else None
+
+
 def claimed_name(claim: str) -> str | None:
     """The original file name inside a claim name ``<token>__<name>``.
 
@@ -161,7 +177,7 @@ def _scan(zone: Zone, marker: str | None, report: FetchReport) -> tuple[dict[str
             info = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue
-        reason = unsafe_reason(name) or refusal_for(info.st_mode, info.st_nlink)
+        reason = zone_name_refusal(name) or refusal_for(info.st_mode, info.st_nlink)
         if reason is not None:
             _refuse(zone, name, reason, report)
         elif marker and name.endswith(marker) and len(name) > len(marker):
@@ -252,7 +268,7 @@ def _orphaned_claims(ref: SourceRef, zone: Zone, storage: Storage) -> Iterator[L
         listed = sorted(e.name for e in entries)
     for claim_name in listed:
         name = claimed_name(claim_name)
-        if name is None or unsafe_reason(name) is not None:
+        if name is None or zone_name_refusal(name) is not None:
             continue
         path = zone.processing / claim_name
         try:
