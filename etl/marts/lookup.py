@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from etl.codes import idcard
 from etl.marts import read, rules
+from etl.marts.subjects import MASKED_KINDS
 from etl.warehouse.base import Warehouse, _columns
 
 log = logging.getLogger(__name__)
@@ -125,7 +127,7 @@ def as_json(result: LookupResult) -> dict[str, Any]:
     """The result as JSON-ready values, identity numbers masked unless the lookup was unmasked."""
     return plain(
         {
-            "query": result.query,
+            "query": shown_query(result),
             "as_of": result.as_of,
             "matched_by": result.matched_by,
             "unmasked": result.unmasked,
@@ -137,15 +139,29 @@ def as_json(result: LookupResult) -> dict[str, Any]:
 
 def as_text(result: LookupResult) -> str:
     """The result for a terminal."""
+    query = shown_query(result)
     if not result.subjects:
-        return f"no subject matches {result.query!r}\n"
-    lines = [f"{len(result.subjects)} subject(s) matching {result.query!r} by {result.matched_by}, "
+        return f"no subject matches {query!r}\n"
+    lines = [f"{len(result.subjects)} subject(s) matching {query!r} by {result.matched_by}, "
              f"lists as of {result.as_of}"]  # fmt: skip
     if result.more:
         lines.append(f"({result.more} more not shown; narrow the query)")
     for view in (_masked(s, result.unmasked) for s in result.subjects):
         lines += ["", *_subject_lines(view)]
     return "\n".join(lines) + "\n"
+
+
+def shown_query(result: LookupResult) -> str:
+    """The query as output repeats it: masked when it is (or names) an identity number, unless the
+    lookup was unmasked."""
+    if result.unmasked:
+        return result.query
+    codes = read.code_candidates(result.query)
+    person = any(s.profile["subject_kind"] in MASKED_KINDS and s.profile["subject_key"] in codes
+                 for s in result.subjects)  # fmt: skip
+    organisation = any(s.profile["subject_key"] in codes for s in result.subjects) and not person
+    looks_personal = bool(codes) and len(codes[0]) in (15, 18) and codes[0][:17].isdigit()
+    return idcard.mask(result.query) if person or (looks_personal and not organisation) else result.query
 
 
 def _subject_lines(view: dict[str, Any]) -> list[str]:
