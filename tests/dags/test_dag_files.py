@@ -79,8 +79,9 @@ def test_tags_retries_and_documentation_come_from_the_catalog(shipped):
 def test_tasks_that_write_duckdb_share_its_one_slot_pool_and_publish_updates_the_asset(shipped):
     for ref in CATALOG.sources():
         tasks = shipped["dags"][ref.id]["tasks"]
-        assert set(tasks) == {"discover", "process", "record", "publish"}
+        assert set(tasks) == {"discover", "process", "record", "publish", "audit"}
         assert tasks["process"]["pool"] == "duckdb_warehouse"
+        assert tasks["audit"]["pool"] == "default_pool"  # GX's audit reads the archive, not the warehouse
         reads_ledger = ref.source.method == "sftp"
         assert (tasks["discover"]["pool"] == "duckdb_warehouse") == reads_ledger
         assert tasks["record"]["pool"] == "default_pool"
