@@ -23,18 +23,20 @@ D3    wjw    2026-10-12  201 (name A with code B, decided 10-09) loaded; 202 rep
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+import sys
 from pathlib import Path
 
-import yaml
-
-from etl.catalog import DEFAULT_CATALOG_DIR, Catalog, load_catalog
+from etl.catalog import Catalog, load_catalog
 from etl.drop import receive_file
 from etl.freshness import at
 from etl.pipeline import process_drop
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
+
+# The freshness tests' helper copies the catalog down to admin_penalty and the sources wanted.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "freshness"))
+from penalty_deliveries import penalty_catalog_dir
 
 HEADER = (
     "行政相对人名称,行政相对人类别,统一社会信用代码,法定代表人,法定代表人证件类型,法定代表人证件号码,"
@@ -82,22 +84,6 @@ DELIVERIES = (
 )  # fmt: skip
 
 
-def report_catalog_dir(parent: Path) -> Path:
-    """The project's catalog with only admin_penalty, delivered only by scjg and wjw landing zones."""
-    folder = parent / "catalog_yaml"
-    shutil.copytree(DEFAULT_CATALOG_DIR, folder)
-    for path in (folder / "datasets").glob("*.yaml"):
-        if path.stem != "admin_penalty":
-            path.unlink()
-    path = folder / "datasets" / "admin_penalty.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["sources"] = [
-        s for s in raw["sources"] if s["department"] in ("scjg", "wjw") and s["method"] == "landing"
-    ]
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return folder
-
-
 def _move_clock(warehouse: Warehouse, delivery_id: str, ledger_id: int, moment: dt.datetime) -> None:
     with warehouse._session("test: moving the clock") as session, session.transaction():
         session.execute(
@@ -113,7 +99,7 @@ def _move_clock(warehouse: Warehouse, delivery_id: str, ledger_id: int, moment: 
 
 def build_warehouse(tmp_path: Path, warehouse_url: str) -> tuple[Catalog, Warehouse, dict[str, str]]:
     """Runs the deliveries through the pipeline; returns the catalog, warehouse and statuses by id."""
-    catalog = load_catalog(report_catalog_dir(tmp_path))
+    catalog = load_catalog(penalty_catalog_dir(tmp_path, (SCJG, WJW)))
     warehouse = open_warehouse(warehouse_url)
     warehouse.init(catalog)
     storage = Storage(tmp_path / "storage")
