@@ -38,6 +38,7 @@ EXTRAS = {
         "python-stdnum==2.2",
         "holidays==0.109",
         "aiosmtpd==1.4.6",
+        "websockets==17.4",
         "ruff==0.17.6",
     ],
 }
