@@ -6,7 +6,8 @@ divide by. Definitions (the report's footnotes say the same in Chinese, ``DEFINI
 
 deliveries
     ledger rows received in the period (Shanghai dates), duplicates (the same bytes again) left
-    out; *successful* ones ended ``loaded`` or ``loaded_with_rejections``.
+    out, a reprocessed delivery counted once (its latest attempt); *successful* ones ended
+    ``loaded`` or ``loaded_with_rejections``.
 deliveries required
     for each catalog source with ``sla.twice_monthly``, one per half-month of the period, from the
     first half-month starting on or after the platform's first ledger row (``etl.freshness``);
@@ -161,8 +162,16 @@ class _Tally:
 
 
 def in_period(ledger: Iterable[LedgerRow], period: ReportPeriod) -> list[LedgerRow]:
-    """The period's deliveries: received in it, duplicates left out."""
-    return [r for r in ledger if r.status != "duplicate" and period.contains(shanghai_date(r.received_at))]
+    """The period's deliveries: received in it, duplicates left out, and of a delivery processed
+    again (``credit-etl reprocess``: same delivery id and receipt) only its latest attempt."""
+    latest: dict[str, LedgerRow] = {}
+    for row in ledger:
+        if row.status == "duplicate" or not period.contains(shanghai_date(row.received_at)):
+            continue
+        seen = latest.get(row.delivery_id)
+        if seen is None or (row.ledger_id or 0) > (seen.ledger_id or 0):
+            latest[row.delivery_id] = row
+    return sorted(latest.values(), key=lambda r: (r.received_at, r.ledger_id or 0))
 
 
 def _successful(rows: Iterable[LedgerRow]) -> list[LedgerRow]:

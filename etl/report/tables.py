@@ -5,7 +5,7 @@ A column has a Chinese title and a kind that says how its value is shown: ``text
 ``rate`` (a fraction shown as a percentage with one decimal), ``score`` (one decimal) or ``link``
 (a URL, shown as 查看).
 
->>> cell_text(0.98765, "rate"), cell_text(None, "rate"), cell_text(1234, "int"), cell_text(87.25, "score")
+>>> cell_text(0.98765, "rate"), cell_text(None, "rate"), cell_text(1234, "int"), cell_text(87.26, "score")
 ('98.8%', '—', '1,234', '87.3')
 """
 
