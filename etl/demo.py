@@ -6,36 +6,46 @@ Steps, each printed as it goes:
    ``$CREDIT_ETL_HOME/demo`` — landing zones, SFTP folders, department tables;
 2. load the department tables into the local PostgreSQL (one database per connection id), so the
    database DAGs pull over a real connection; without a reachable server they are left out, said so;
-3. create Airflow's metadata database (SQLite, ``$CREDIT_ETL_HOME/airflow``) and the one-slot
+3. serve the SFTP folders on loopback (``etl.orchestration.demo_sftp``: paramiko, one account per
+   department, its host key pinned in the connections), for as long as the DAGs run;
+4. create Airflow's metadata database (SQLite, ``$CREDIT_ETL_HOME/airflow``) and the one-slot
    ``duckdb_warehouse`` pool; start from an empty warehouse and storage root;
-4. run every DAG once, end to end, through Airflow (``DAG.test``, what ``airflow dags test`` runs):
-   source DAGs first, then any others (freshness monitor, quality report) found in ``dags/``;
-5. print a summary: deliveries, rows loaded and rejected per dataset, the latest delivery per dataset,
-   where the feedback files are, and how to open the Airflow UI on the same data.
+5. run every DAG of ``dags/`` once, end to end, through Airflow (``DAG.test``, what ``airflow dags
+   test`` runs): the source DAGs first, then those scheduled on Assets, then the others (freshness
+   monitor, NDRC report…), found by parsing the folder, so a new DAG file is run with no change here;
+6. write the NDRC quality report for the current month when ``credit-etl report`` exists;
+7. print a summary: deliveries, rows loaded and rejected per dataset, freshness, the other DAGs'
+   outcome, where the feedback files and the report are, and how to open the Airflow UI on the same
+   data (``python -m etl.demo ui``, ``make ui``: ``airflow standalone`` with the demo's environment and
+   its SFTP server).
 
-SFTP sources need an SFTP server per department; the demo has none, so their DAGs are listed as not
-run. Running the demo again starts over and gives the same result.
+Running the demo again starts over and gives the same result.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from etl import settings
-from etl.errors import CreditEtlError, SourceError
+from etl.errors import CreditEtlError, SourceError, UsageError
 
 # Rows per delivery at scale 1 are 100-400: enough to see every defect kind in every dataset.
 DEMO_SCALE = 1.0
 # The demo's files are complete when written: a poll need not watch them for long.
 DEMO_STABLE_SECONDS = "0.2"
 DAG_RUN_TIMEOUT = 900
+DEFAULT_UI_PORT = 8080
+REPORT_COMMAND = "etl.cli.report_cmd"
+REPORT_TIMEOUT = 300
 
 
 def demo_directory() -> Path:
@@ -64,7 +74,7 @@ def run(work: Path, *, seed: int, scale: float, say: Callable[[str], None] = pri
         return {"manifest": manifest}
 
     env = _environment(work)
-    skipped = {ref.id: "no SFTP server in the demo" for ref in refs if ref.source.method == "sftp"}
+    skipped: dict[str, str] = {}
     try:
         from etl.orchestration import demo_sources
 
@@ -74,18 +84,50 @@ def run(work: Path, *, seed: int, scale: float, say: Callable[[str], None] = pri
     except SourceError as exc:
         say(f"department databases: {exc}; database DAGs not run")
         skipped.update({r.id: "PostgreSQL not reachable" for r in refs if r.source.method == "database"})
-    results = _run_airflow(env, work, [r for r in refs if r.id not in skipped], say)
-    summary = {"manifest": manifest, "results": results, "skipped": skipped, "env": env}
-    for line in summary_lines(work, env, results, skipped, catalog):
+    with sftp_server(work, refs) as sftp:
+        if sftp is not None:
+            env.update(sftp_connections(sftp, refs))
+            say(f"SFTP: {len(sftp.accounts)} department accounts on sftp://127.0.0.1:{sftp.port}, serving "
+                f"{work / 'sftp'} (host key pinned in the connections; log {sftp.log_file})")  # fmt: skip
+        results = _run_airflow(env, work, [r for r in refs if r.id not in skipped], say)
+    report = quality_report(env, work, say)
+    summary = {"manifest": manifest, "results": results, "skipped": skipped, "env": env, "report": report}
+    for line in summary_lines(work, env, results, skipped, catalog, report):
         say(line)
     return summary
 
 
-def _environment(work: Path) -> dict[str, str]:
+@contextlib.contextmanager
+def sftp_server(work: Path, refs: Sequence[Any]) -> Iterator[Any]:
+    """The demo SFTP server for the SFTP sources' departments (None when the catalog has none)."""
+    from etl.orchestration.demo_sftp import DemoSftpServer
+
+    departments = sorted({r.source.department for r in refs if r.source.method == "sftp"})
+    if not departments:
+        yield None
+        return
+    with DemoSftpServer(work / "sftp-server", {d: work / "sftp" / d for d in departments}) as server:
+        yield server
+
+
+def sftp_connections(server: Any, refs: Sequence[Any]) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` of the SFTP sources: each connection logs in as its department."""
+    logins: dict[str, str] = {}
+    for ref in refs:
+        if ref.source.method != "sftp" or ref.source.conn_id is None:
+            continue
+        login = logins.setdefault(ref.source.conn_id, ref.source.department)
+        if login != ref.source.department:
+            raise UsageError(f"connection {ref.source.conn_id} serves departments {login} and "
+                             f"{ref.source.department}: the demo gives each department its own account")
+    return server.connections(logins)
+
+
+def _environment(work: Path, api_port: int = DEFAULT_UI_PORT) -> dict[str, str]:
     from etl.orchestration.airflow_env import airflow_environment, sqlite_url
 
     home = airflow_home()
-    env = airflow_environment(home, sqlite_url(home / "airflow.db"))
+    env = airflow_environment(home, sqlite_url(home / "airflow.db"), api_port=api_port)
     env.update({
         "CREDIT_ETL_HOME": str(settings.home()),
         "CREDIT_ETL_CATALOG": str(settings.catalog_dir()),
@@ -118,19 +160,20 @@ def _run_airflow(env: dict[str, str], work: Path, refs: list[Any], say: Callable
     # Database DAGs pull everything up to now (an initial load), not just yesterday's interval.
     initial_load = {"since": None, "until": now}
     plan = [{"dag_id": r.id, "conf": initial_load if r.source.method == "database" else None} for r in refs]
-    plan += [{"dag_id": dag_id, "conf": None} for dag_id in _other_dags(env, {r.id for r in refs})]
     plan_file, results_file = work / "airflow-plan.json", work / "airflow-runs.jsonl"
     log_file = work / "airflow.log"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-    say(f"airflow: running {len(plan)} DAGs once each (DAG.test, as `airflow dags test`); log in {log_file}")
+    say(f"airflow: running the {len(plan)} source DAGs, then every other DAG in "
+        f"{env['AIRFLOW__CORE__DAGS_FOLDER']}, once each (DAG.test, as `airflow dags test`); "
+        f"log in {log_file}")
     started = time.monotonic()
     with log_file.open("w", encoding="utf-8") as log:
         done = subprocess.run([sys.executable, "-m", "etl.orchestration.run_dags", str(results_file),
-                               str(plan_file)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               str(plan_file), "--all"], env=env, stdout=log, stderr=subprocess.STDOUT,
                               timeout=DAG_RUN_TIMEOUT, check=False)  # fmt: skip
     results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines()] \
         if results_file.exists() else []  # fmt: skip
-    if done.returncode != 0 or len(results) != len(plan):
+    if done.returncode != 0 or not {entry["dag_id"] for entry in plan} <= {r["dag_id"] for r in results}:
         raise CreditEtlError(f"the DAG runs stopped early (exit {done.returncode}); see {log_file}")
     say(f"airflow: {sum(r['state'] == 'success' for r in results)} of {len(results)} DAG runs succeeded "
         f"in {time.monotonic() - started:.0f} s")  # fmt: skip
@@ -143,21 +186,8 @@ def _now_iso() -> str:
     return now().replace(microsecond=0).isoformat()
 
 
-def _other_dags(env: dict[str, str], sources: set[str]) -> list[str]:
-    """DAGs in the folder besides the source DAGs (freshness monitor, quality report), by file name."""
-    import re
-
-    folder = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
-    found = []
-    for path in sorted(folder.glob("*.py")):
-        if path.name == "credit_sources.py":
-            continue
-        found += re.findall(r"dag_id\s*=\s*[\"']([A-Za-z0-9_.-]+)[\"']", path.read_text(encoding="utf-8"))
-    return [dag_id for dag_id in found if dag_id not in sources]
-
-
 def summary_lines(work: Path, env: dict[str, str], results: list[dict[str, Any]], skipped: dict[str, str],
-                  catalog: Any) -> list[str]:  # fmt: skip
+                  catalog: Any, report: str) -> list[str]:  # fmt: skip
     """The closing summary: the ledger per dataset, the runs, where to look, how to open the UI."""
     from etl.drop import SHANGHAI
     from etl.warehouse import open_warehouse
@@ -180,20 +210,41 @@ def summary_lines(work: Path, env: dict[str, str], results: list[dict[str, Any]]
         statuses[row.status] = statuses.get(row.status, 0) + 1
     counts = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     lines.append(f"  ledger: {len(rows)} rows, {counts}")
-    failed = [r for r in results if r["state"] != "success"]
-    for result in failed:
-        lines.append(f"  DAG {result['dag_id']}: {result['state']} {result.get('error', '')}".rstrip())
+    sources = {ref.id for ref in catalog.sources()}
+    for result in results:
+        if result["dag_id"] in sources and result["state"] != "success":
+            lines.append(f"  DAG {result['dag_id']}: {result['state']} {result.get('error', '')}".rstrip())
     for dag_id, reason in sorted(skipped.items()):
         lines.append(f"  DAG {dag_id}: not run ({reason})")
-    lines += _freshness_lines(env, results)
+    ran = sum(r["dag_id"] in sources and r["state"] == "success" for r in results)
+    methods = sorted({ref.source.method for ref in catalog.sources()})
+    lines.append(f"  source DAGs: {ran} of {len(sources)} succeeded ({', '.join(methods)})")
+    lines += other_dag_lines([r for r in results if r["dag_id"] not in sources])
     lines += [
         "",
         f"feedback files for the departments: {work / 'storage' / 'feedback'} "
         f"(copies in each landing zone's outbox/ under {work / 'landing'})",
+        f"quality report: {report}",
         f"answer keys of the injected defects: {work / 'answer_keys'}",
+        f"SFTP folders (processed files moved to each source's archive folder or left and remembered): "
+        f"{work / 'sftp'}",
         f"warehouse: {env['CREDIT_ETL_WAREHOUSE']}; Airflow: {airflow_home()}",
     ]
     lines += standalone_instructions(work, env)
+    return lines
+
+
+def other_dag_lines(results: list[dict[str, Any]]) -> list[str]:
+    """One line per platform DAG run (freshness monitor, marts, report…): its state and its tasks'."""
+    lines = []
+    for result in results:
+        states: dict[str, int] = {}
+        for state in result["tasks"].values():
+            states[state] = states.get(state, 0) + 1
+        tasks = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        error = f" {result['error']}" if result.get("error") else ""
+        lines.append(f"  DAG {result['dag_id']}: {result['state']}{error}"
+                     f"{f' (tasks: {tasks})' if tasks else ''}")  # fmt: skip
     return lines
 
 
@@ -214,40 +265,91 @@ def dataset_freshness(catalog: Any, warehouse: Any) -> dict[str, str]:
     return states
 
 
-def _freshness_lines(env: dict[str, str], results: list[dict[str, Any]]) -> list[str]:
-    """Freshness and the quality report come from their own DAGs, when the folder has them."""
-    folder = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
-    lines = []
-    for name, what in (("freshness_monitor.py", "freshness state"), ("quality_report.py", "quality report")):
-        if not (folder / name).exists():
-            lines.append(f"  {what}: not in this checkout yet (dags/{name})")
-    others = [r for r in results if r["dag_id"] not in _source_dag_ids()]
-    for result in others:
-        lines.append(f"  {result['dag_id']}: {result['state']} (see its task logs in the Airflow UI)")
-    return lines
+def quality_report(env: dict[str, str], work: Path, say: Callable[[str], None] = print) -> str:
+    """Writes the NDRC quality report of the current month with ``credit-etl report`` (when this
+    checkout has that command) into ``work/report``; returns where it is, or why there is none."""
+    import subprocess
 
+    from etl.drop import now
 
-def _source_dag_ids() -> set[str]:
-    from etl.catalog import load_catalog
-
-    return {ref.id for ref in load_catalog(settings.catalog_dir()).sources()}
+    if importlib.util.find_spec(REPORT_COMMAND) is None:
+        return "not written: this checkout has no `credit-etl report` yet"
+    period, out = now().strftime("%Y-%m"), work / "report"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.monotonic()
+    command = [sys.executable, "-m", "etl", "report", "--period", period, "--out", str(out)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=REPORT_TIMEOUT,
+                          check=False)  # fmt: skip
+    if done.returncode != 0:
+        tail = " ".join((done.stdout + done.stderr).split()[-40:])
+        say(f"quality report: `credit-etl report --period {period}` failed (exit {done.returncode}): {tail}")
+        return f"not written: `credit-etl report --period {period}` exited {done.returncode}"
+    say(f"quality report: {period} written to {out} in {time.monotonic() - started:.0f} s")
+    written = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    page = out / "report.html"
+    return f"{page if page.exists() else out} ({', '.join(written)}; period {period})"
 
 
 def standalone_instructions(work: Path, env: dict[str, str]) -> list[str]:
-    """How to open the Airflow UI on the demo's runs: an env file to source, then `airflow standalone`."""
-    prefixes = ("AIRFLOW__", "AIRFLOW_CONN_", "CREDIT_ETL_", "AIRFLOW_HOME")
-    names = sorted(k for k in env if k.startswith(prefixes))
-    env_file = work / "airflow.env"
-    env_file.write_text("".join(f"export {k}={_quote(env[k])}\n" for k in names), encoding="utf-8")
-    port = env.get("AIRFLOW__API__PORT", "8080")
+    """How to open the Airflow UI on the demo's runs; writes the environment file it names."""
+    env_file = write_env_file(work, env)
+    port = env.get("AIRFLOW__API__PORT", str(DEFAULT_UI_PORT))
     venv = Path(sys.executable).parent
     return [
         "",
-        "open the Airflow UI on the same data:",
-        f"  source {venv}/activate && source {env_file} && airflow standalone",
+        "open the Airflow UI on the same data (airflow standalone, the demo's environment and SFTP server):",
+        f"  make ui      (or: {sys.executable} -m etl.demo ui [--port {port}]); Ctrl-C stops it",
         f"  then browse http://127.0.0.1:{port} (every user is an admin; the DAGs start paused, the demo's "
         "runs are there)",
+        f"  by hand, without the SFTP server: source {venv}/activate && source {env_file} && "
+        "airflow standalone",
     ]
+
+
+def write_env_file(work: Path, env: dict[str, str]) -> Path:
+    """``work/airflow.env``: the Airflow, connection and credit-etl variables, as shell exports (0600:
+    the connections hold the demo's passwords)."""
+    prefixes = ("AIRFLOW__", "AIRFLOW_CONN_", "CREDIT_ETL_", "AIRFLOW_HOME")
+    names = sorted(k for k in env if k.startswith(prefixes))
+    env_file = work / "airflow.env"
+    env_file.touch(mode=0o600)
+    env_file.write_text("".join(f"export {k}={_quote(env[k])}\n" for k in names), encoding="utf-8")
+    return env_file
+
+
+def open_ui(work: Path, port: int = DEFAULT_UI_PORT, say: Callable[[str], None] = print) -> int:
+    """``airflow standalone`` on the demo's Airflow home and data, with the department databases'
+    connections and the demo SFTP server, until interrupted (Ctrl-C or SIGTERM); then everything it
+    started is stopped. Returns standalone's exit status."""
+    import signal
+    import subprocess
+
+    from etl.catalog import load_catalog
+    from etl.orchestration import demo_sources
+    from etl.orchestration.airflow_env import airflow_bin
+    from etl.orchestration.process_group import stop_group
+
+    if not (airflow_home() / "airflow.db").exists() or not (work / "warehouse.duckdb").exists():
+        raise UsageError(f"no demo under {settings.home()}: run `make demo` first")
+    refs = list(load_catalog(settings.catalog_dir()).sources())
+    env = _environment(work, api_port=port)
+    env.update(demo_sources.connections(refs))
+    # A SIGTERM (a service manager, a test) ends the UI as Ctrl-C does: through the clean-up below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with sftp_server(work, refs) as sftp:
+        if sftp is not None:
+            env.update(sftp_connections(sftp, refs))
+        for line in standalone_instructions(work, env)[1:4]:
+            say(line)
+        # Its own process group: Ctrl-C reaches this process only, which then stops the whole group.
+        process = subprocess.Popen([str(airflow_bin()), "standalone"], env=env, stdin=subprocess.DEVNULL,
+                                   process_group=0)  # fmt: skip
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            stop_group(process.pid, [process])
 
 
 def _quote(value: str) -> str:
@@ -260,16 +362,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from etl.demo_data import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m etl.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("action", nargs="?", choices=("run", "ui"), default="run",
+                        help="run: the demo (default); ui: Airflow's UI on the demo's data")  # fmt: skip
     parser.add_argument(
         "--work", type=Path, default=None, help="work directory (default $CREDIT_ETL_HOME/demo)"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--scale", type=float, default=DEMO_SCALE)
     parser.add_argument("--no-airflow", action="store_true", help="only write the demo deliveries")
+    parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help="ui: the Airflow UI's port")
     args = parser.parse_args(argv)
+    work = (args.work or demo_directory()).resolve()
     try:
-        run((args.work or demo_directory()).resolve(), seed=args.seed, scale=args.scale,
-            run_dags=not args.no_airflow)  # fmt: skip
+        if args.action == "ui":
+            return open_ui(work, args.port)
+        started = time.monotonic()
+        run(work, seed=args.seed, scale=args.scale, run_dags=not args.no_airflow)
+        print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
     except CreditEtlError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return exc.exit_code

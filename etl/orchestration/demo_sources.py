@@ -58,21 +58,37 @@ def load(refs: Iterable[SourceRef], work: Path, server: str = SERVER) -> dict[st
     import psycopg
 
     refs = [ref for ref in refs if ref.source.method == "database"]
-    connections: dict[str, str] = {}
     try:
         with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as admin:
-            for conn_id in sorted({ref.source.conn_id for ref in refs if ref.source.conn_id}):
+            for conn_id in _conn_ids(refs):
                 name = database_name(conn_id)
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
                 admin.execute(f"CREATE DATABASE {name}")
-                connections[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     except psycopg.OperationalError as exc:
         raise SourceError(f"PostgreSQL at {server} cannot be reached: {str(exc).strip()}") from None
     for ref in refs:
         assert ref.source.conn_id is not None and ref.source.watermark is not None
         with psycopg.connect(f"{server}/{database_name(ref.source.conn_id)}", autocommit=True) as connection:
             _create_table(connection, ref, work / "database" / f"{ref.id}.jsonl")
-    return connections
+    return connections(refs, server)
+
+
+def connections(refs: Iterable[SourceRef], server: str = SERVER) -> dict[str, str]:
+    """The ``AIRFLOW_CONN_*`` variables of the database sources' demo databases (made by ``load``).
+
+    >>> from etl.catalog import load_catalog
+    >>> connections(load_catalog().sources())["AIRFLOW_CONN_DB_TAX"]
+    'postgres://postgres@127.0.0.1:5432/credit_demo_db_tax'
+    """
+    from etl.sources.connections import env_name
+
+    # Airflow's URI scheme for its postgres connection type.
+    base = server.replace("postgresql://", "postgres://", 1)
+    return {env_name(conn_id): f"{base}/{database_name(conn_id)}" for conn_id in _conn_ids(refs)}
+
+
+def _conn_ids(refs: Iterable[SourceRef]) -> list[str]:
+    return sorted({r.source.conn_id for r in refs if r.source.method == "database" and r.source.conn_id})
 
 
 def _create_table(connection: object, ref: SourceRef, rows_file: Path) -> None:
