@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint venv lock clean
+.PHONY: demo ui test lint venv lock clean
 
 # The venv is rebuilt when the pins change; the stamp makes a second `make` instant.
 $(STAMP): setup.py constraints.txt
@@ -17,6 +17,10 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m etl.demo
+
+# The Airflow UI (airflow standalone) on the demo's data and runs, with its SFTP server; PORT=8080.
+ui: $(STAMP)
+	$(BIN)/python -m etl.demo ui --port $(or $(PORT),8080)
 
 # Scale tests (marker `slow`) run only with SLOW=1; they do not fit CI's budget.
 PYTEST_SELECT := $(if $(SLOW),,-m "not slow")
