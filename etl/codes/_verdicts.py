@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.codes import idcard, normalise, orgcode, reasons, regno, uscc
+from etl.codes._column import buffers, byte_matrix, normalise_column, spread_offsets
 from etl.codes._matrix import Findings, reason_id
 
 KINDS: Final = ("uscc", "orgcode", "regno", "idcard")
@@ -63,17 +64,6 @@ _MODULES: Final[dict[str, ModuleType]] = {
 }
 _KIND_NAMES = pa.array([*KINDS, UNKNOWN])
 _REASON_NAMES = pa.array([None, *reasons.ALL], pa.string())
-
-# Byte classes for the ASCII part of normalisation: lower-case letters, dropped characters, and
-# bytes of non-ASCII characters (which take the slower Unicode route).
-_LOWER, _DROP, _NON_ASCII = 1, 2, 4
-_BYTE_CLASS = np.zeros(256, dtype=np.uint8)
-_BYTE_CLASS[ord("a") : ord("z") + 1] = _LOWER
-_BYTE_CLASS[[ord(c) for c in normalise.DROPPED if c.isascii()]] = _DROP
-_BYTE_CLASS[0x80:] = _NON_ASCII
-_DROPPED = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in normalise.DROPPED) + "]"
-# One byte per character lets byte positions stand for character positions in the matrix.
-_SHADOW_BYTE = "\x7f"
 
 Values = pa.Array | pa.ChunkedArray | Sequence[str | None]
 
@@ -194,148 +184,14 @@ def _as_strings(values: Values) -> pa.StringArray:
     return values
 
 
-def _buffers(array: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
-    """The offsets (rebased to 0) and the bytes they point into, without copying."""
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    data = data[offsets[0] : offsets[-1]]
-    return (offsets - offsets[0] if offsets[0] else offsets), data
-
-
-def _from_buffers(like: pa.StringArray, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:
-    validity = like.is_valid().buffers()[1] if like.null_count else None
-    return pa.StringArray.from_buffers(
-        len(like), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data), validity, like.null_count
-    )
-
-
-def _rows_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The row each byte position belongs to."""
-    # Same dtype on both sides, or searchsorted converts the (long) offsets on every call.
-    return np.searchsorted(offsets, positions.astype(offsets.dtype), side="right") - 1
-
-
-def _positions_outside(data: np.ndarray, low: int, high: int) -> np.ndarray:
-    """Positions of the bytes outside ``low..high``."""
-    # A megabyte at a time keeps the temporaries in cache: twice as fast as one pass over a column.
-    chunk = 1 << 20
-    found = []
-    for start in range(0, len(data), chunk):
-        # One subtraction and one comparison: bytes below ``low`` wrap around to large values.
-        found.append(np.flatnonzero((data[start : start + chunk] - np.uint8(low)) > high - low) + start)
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
-
-
-def _normalise(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
-    """``etl.codes.normalise.normalise`` over a column; also tells which values it changed."""
-    offsets, data = _buffers(array)
-    changed = np.zeros(len(array), dtype=bool)
-    # Bytes from "0" to "Z" are never changed. Clean input is the common case and two reductions
-    # prove it; otherwise only the positions of the other bytes are worked on, so the cost follows
-    # the amount of dirt rather than the size of the column.
-    if not len(data) or (data.min() >= ord("0") and data.max() <= ord("Z")):
-        return array, changed
-    special = _positions_outside(data, ord("0"), ord("Z"))
-    classes = _BYTE_CLASS[data[special]]
-    fullwidth, blanks, rest = _fullwidth_forms(data, special[(classes & _NON_ASCII) != 0])
-    # Replacements (position → new byte) and deletions, both as byte positions of the input.
-    replaced = np.concatenate([fullwidth, special[(classes & _LOWER) != 0]])
-    new_bytes = np.concatenate(
-        [_FULLWIDTH_TO_ASCII[data[fullwidth + 1], data[fullwidth + 2]], data[replaced[len(fullwidth) :]]]
-    )
-    made = _BYTE_CLASS[new_bytes]
-    new_bytes[(made & _LOWER) != 0] -= 32
-    # A full-width hyphen becomes "-", which is then dropped like any other.
-    made_droppable = (made & _DROP) != 0
-    dropped = [special[(classes & _DROP) != 0], replaced[made_droppable], fullwidth + 1, fullwidth + 2]
-    drop = np.sort(np.concatenate([*dropped, blanks, blanks + 1, blanks + 2]))
-    replaced, new_bytes = replaced[~made_droppable], new_bytes[~made_droppable]
-    changed[_rows_of(np.concatenate([replaced, drop]), offsets)] = True
-    if drop.size:
-        keep = np.ones(len(data), dtype=bool)
-        keep[drop] = False
-        new_data = data[keep]
-        # A replaced byte moves left by the number of deleted bytes before it.
-        new_data[replaced - np.searchsorted(drop, replaced)] = new_bytes
-        shift = np.zeros(len(offsets), dtype=np.int32)
-        np.add.at(shift, _rows_of(drop, offsets) + 1, 1)
-        new_offsets = offsets - np.cumsum(shift, dtype=np.int32)
-    else:
-        new_data = data.copy()
-        new_data[replaced] = new_bytes
-        new_offsets = offsets
-    normalised = _from_buffers(array, new_offsets, new_data)
-    rest_rows = np.unique(_rows_of(rest, offsets))
-    if rest_rows.size:
-        normalised = _normalise_unicode(array, normalised, rest_rows, changed)
-    return normalised, changed
-
-
-# UTF-8 of the full-width forms U+FF01-FF5E is EF BC 81-BF or EF BD 80-9E; NFKC maps each to the
-# ASCII character 0x21-0x7E in the same order. The ideographic space U+3000 (E3 80 80) becomes a
-# blank. These cover what spreadsheets do to codes, and are handled on the byte buffer directly.
-_FULLWIDTH_TO_ASCII = np.zeros((256, 256), dtype=np.uint8)
-_FULLWIDTH_TO_ASCII[0xBC, 0x81:0xC0] = np.arange(0x21, 0x60)
-_FULLWIDTH_TO_ASCII[0xBD, 0x80:0x9F] = np.arange(0x60, 0x7F)
-
-
-def _fullwidth_forms(data: np.ndarray, non_ascii: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Among the non-ASCII byte positions: leads of full-width forms, leads of ideographic spaces,
-    and the positions of all other non-ASCII bytes (left to the general Unicode route)."""
-    lead = non_ascii[(data[non_ascii] == 0xEF) | (data[non_ascii] == 0xE3)]
-    # Valid UTF-8 has two more bytes after these leads; the clip only guards against invalid input.
-    second, third = data[np.minimum(lead + 1, len(data) - 1)], data[np.minimum(lead + 2, len(data) - 1)]
-    is_fullwidth = (data[lead] == 0xEF) & (_FULLWIDTH_TO_ASCII[second, third] != 0)
-    is_blank = (data[lead] == 0xE3) & (second == 0x80) & (third == 0x80)
-    fullwidth, blanks = lead[is_fullwidth], lead[is_blank]
-    handled = np.concatenate([fullwidth, fullwidth + 1, fullwidth + 2, blanks, blanks + 1, blanks + 2])
-    return fullwidth, blanks, np.setdiff1d(non_ascii, handled, assume_unique=True)
-
-
-def _normalise_unicode(
-    original: pa.StringArray, normalised: pa.StringArray, rows: np.ndarray, changed: np.ndarray
-) -> pa.StringArray:
-    """Normalise ``rows`` of ``original`` in full (NFKC, then the ASCII rules) into ``normalised``:
-    the rows holding non-ASCII text other than full-width forms, e.g. Chinese characters."""
-    before = original.take(pa.array(rows))
-    after = pc.ascii_upper(pc.replace_substring_regex(pc.utf8_normalize(before, form="NFKC"), _DROPPED, ""))
-    changed[rows] = pc.not_equal(before, after).to_numpy(zero_copy_only=False)
-    mask = np.zeros(len(original), dtype=bool)
-    mask[rows] = True
-    return pc.replace_with_mask(normalised, pa.array(mask), after)
-
-
-def _matrix(starts: np.ndarray, lengths: np.ndarray, data: np.ndarray, width: int) -> np.ndarray:
-    """The first ``width`` bytes of the strings at ``starts``, zero-padded, one string per row."""
-    if len(lengths) and len(data) == width * len(lengths) and (lengths == width).all():
-        return data.reshape(len(lengths), width)
-    # Record i of ``records`` is data[i : i + width], a view; picking each string's start copies
-    # ``width`` bytes per row in one call (as one opaque item: faster than rows of a 2-D strided
-    # view), and only the shorter strings need the padding fixed.
-    padded = np.concatenate([data, np.zeros(width, dtype=np.uint8)])
-    records = np.ndarray((len(data) + 1,), np.dtype((np.void, width)), padded, strides=(1,))
-    m = records[starts].view(np.uint8).reshape(-1, width)
-    short = np.flatnonzero(lengths < width)
-    m[short] = np.where(np.arange(width) < lengths[short, None], m[short], 0)
-    return m
-
-
 def _prepare(array: pa.StringArray) -> _Codes:
-    normalised, changed = _normalise(array)
-    shadow = normalised
-    offsets, data = _buffers(normalised)
-    if data.max(initial=0) >= 0x80:
-        shadow = pc.replace_substring_regex(normalised, "[^\\x00-\\x7f]", _SHADOW_BYTE)
-        offsets, data = _buffers(shadow)
-    length = np.diff(offsets)
+    normalised, changed = normalise_column(array)
+    length = np.diff(buffers(normalised)[0])
     present = length > 0
     if normalised.null_count:
         present &= normalised.is_valid().to_numpy(zero_copy_only=False)
-    if present.all():
-        return _Codes(normalised, changed, present, length, _matrix(offsets[:-1], length, data, WIDTH), None)
-    rows = np.flatnonzero(present)
-    matrix = _matrix(offsets[rows], length[rows], data, WIDTH)
+    rows = None if present.all() else np.flatnonzero(present)
+    length, matrix = byte_matrix(normalised, WIDTH, rows)
     return _Codes(normalised, changed, present, length, matrix, rows)
 
 
@@ -428,33 +284,27 @@ def _verdicts(codes: _Codes, kinds: np.ndarray, findings: Findings) -> CodeVerdi
         kind = pa.repeat(_KIND_NAMES[int(kinds[0])], len(kinds))
     else:
         kind = _KIND_NAMES.take(pa.array(kinds, mask=absent))
+    rejected = np.zeros(len(reason), dtype=bool)
+    rejected[invalid] = True
+    in_rejected = pa.py_buffer(np.packbits(rejected, bitorder="little"))
     return CodeVerdicts(
         kind=kind,
         normalised=normalised,
-        valid=pa.array(reason == 0, mask=absent),
+        valid=pa.array(~rejected, mask=absent),
         normalised_changed=pa.array(changed, mask=absent),
-        reason=_spread(_REASON_NAMES.take(pa.array(reason[invalid])), invalid, len(reason)),
-        message=_spread(_messages(reason, invalid, findings, codes), invalid, len(reason)),
+        reason=_spread(_REASON_NAMES.take(pa.array(reason[invalid])), invalid, in_rejected, len(reason)),
+        message=_spread(_messages(reason, invalid, findings, codes), invalid, in_rejected, len(reason)),
     )
 
 
-def _spread(values: pa.StringArray, rows: np.ndarray, n: int) -> pa.StringArray:
-    """A length-``n`` array with ``values[i]`` at ``rows[i]`` (ascending) and nulls elsewhere."""
+def _spread(values: pa.StringArray, rows: np.ndarray, validity: pa.Buffer, n: int) -> pa.StringArray:
+    """A length-``n`` array with ``values[i]`` at ``rows[i]`` (ascending) and nulls elsewhere;
+    ``validity`` is the bitmap of ``rows``."""
     # Built from buffers: with few invalid rows among many, a take() over all n rows would cost
     # more than everything else the verdicts need.
-    offsets, data = _buffers(values)
-    lengths = np.zeros(n, dtype=np.int32)
-    lengths[rows] = np.diff(offsets)
-    spread_offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=spread_offsets[1:])
-    present = np.zeros(n, dtype=bool)
-    present[rows] = True
+    offsets, data = buffers(values)
     return pa.StringArray.from_buffers(
-        n,
-        pa.py_buffer(spread_offsets),
-        pa.py_buffer(np.ascontiguousarray(data)),
-        pa.py_buffer(np.packbits(present, bitorder="little")),
-        n - len(rows),
+        n, pa.py_buffer(spread_offsets(rows, offsets, n)), pa.py_buffer(data), validity, n - len(rows)
     )
 
 
@@ -502,7 +352,7 @@ def format_messages(reason: str, values: Mapping[str, pa.Array], n: int) -> pa.A
 
 def normalise_array(values: Values) -> pa.StringArray:
     """``etl.codes.normalise.normalise`` over a column (nulls stay null)."""
-    return _normalise(_as_strings(values))[0]
+    return normalise_column(_as_strings(values))[0]
 
 
 def _format(reason: str, rows: np.ndarray, findings: Findings, codes: _Codes) -> pa.Array:

@@ -59,11 +59,13 @@ import numpy as np
 
 from etl.codes import divisions, orgcode, reasons, regno
 from etl.codes._matrix import (
+    NOT_IN_ALPHABET,
     PAIR_FIRST,
     PAIR_SECOND,
     Findings,
     bad_positions,
     char_table,
+    lookup,
     pair_columns,
     value_table,
 )
@@ -99,39 +101,58 @@ _CHECK_TABLES = pair_tables(value_table(ALPHABET), WEIGHTS, 31)
 _CHECK_BY_SUM = remainder_table(_CHECK_TABLES, 31, char_table(ALPHABET)[-np.arange(31) % 31])
 _PLACEHOLDER_BYTES = np.frombuffer(PLACEHOLDER.encode("ascii"), dtype=np.uint8)
 
-# The vectorised check looks each of a code's nine byte pairs up once, in a table whose 32-bit
-# entries pack everything that pair contributes: bits 0-13 its share of the check character's sum
-# (INVALID for a byte outside the alphabet), bits 16-21 its share of the embedded organisation
-# code's sum (pairs 4-7), and a flag bit for each structural check that pair alone decides: bit 24
-# the authority/type pair (pair 0), bits 25-27 the division (pairs 1-3). No two pairs set the same
-# flag and no sum outgrows its field, so adding a code's nine entries adds the sums and ORs the
-# flags: nine gathers instead of seventeen.
-_ORG_SHIFT, _AUTHORITY_BIT, _DIVISION_BIT = 16, 24, 25
-_FIELD_CHECK, _FIELD_ORG = (1 << 14) - 1, (1 << 6) - 1
-_BAD_AUTHORITY = 1 << _AUTHORITY_BIT
-_BAD_DIVISION = 0b111 << _DIVISION_BIT
+# Whether a byte pair (see pair_columns) is an authority and a type it may register.
+_AUTHORITY_TYPE_PAIRS = np.zeros((256, 256), dtype=bool)
+for _authority, _types in AUTHORITY_TYPES.items():
+    _AUTHORITY_TYPE_PAIRS[ord(_authority), [ord(t) for t in _types]] = True
+_AUTHORITY_TYPE_PAIRS = _AUTHORITY_TYPE_PAIRS[PAIR_FIRST, PAIR_SECOND]
+
+# The fast path of the vectorised check looks each of a code's nine byte pairs up once, in a table
+# whose 32-bit entries pack what that pair contributes to every check:
+#   bits 0-8    its share of the check sum mod 31, position 18 weighted 1 (a valid code sums to 0
+#               mod 31); nine pairs add up to at most 9 × 30;
+#   bits 9-14   its share of the embedded organisation code's sum mod 11, its check character
+#               (position 17) weighted 1 as 0-9 or X = 10 (a valid one sums to 0 mod 11); ≤ 5 × 10;
+#   bits 15-18  1 if a byte is outside the alphabet (nine pairs count to at most 9);
+#   bit 19      position 17 is not a possible organisation-code check character;
+#   bit 20      the authority/type pair is not in the table (pair 0);
+#   bits 21-23  the division is implausible (pairs 1-3, one bit each).
+# No field outgrows its bits and no two pairs set the same flag, so the sum of a code's nine
+# entries holds every finding: the code passes when its flags (bits 15 up) are zero and its two
+# sums are 0 in their moduli, which one lookup in a 32768-entry table answers.
+_ORG_SHIFT, _FLAG_SHIFT, _ORG_CHECK_BIT, _AUTHORITY_BIT, _DIVISION_BIT = 9, 15, 19, 20, 21
+_SUMS = (1 << _FLAG_SHIFT) - 1
+_SUMS_PASS = np.array(
+    [(i & 0x1FF) % 31 == 0 and (i >> _ORG_SHIFT) % 11 == 0 for i in range(_SUMS + 1)], dtype=np.uint8
+)
+# Rows per block of the fast path: its temporaries then stay in the CPU cache (a third faster).
+_BLOCK = 1 << 16
 
 
-def _packed_tables() -> np.ndarray:
-    allowed = np.zeros((256, 256), dtype=bool)
-    for authority, types in AUTHORITY_TYPES.items():
-        for kind in types:
-            allowed[ord(authority), ord(kind)] = True
-    province, digits = divisions.pair_masks(divisions.REGISTRATION)
+def _fast_tables() -> np.ndarray:
+    values = value_table(ALPHABET)
+    first, second = values[PAIR_FIRST].astype(np.uint32), values[PAIR_SECOND].astype(np.uint32)
+    outside = (first == NOT_IN_ALPHABET) | (second == NOT_IN_ALPHABET)
+    weights = (*WEIGHTS, 1)
+    tables = np.stack(
+        [
+            np.where(outside, 1 << _FLAG_SHIFT, (w1 * first + w2 * second) % 31)
+            for w1, w2 in zip(weights[::2], weights[1::2], strict=True)
+        ]
+    ).astype(np.uint32)
     org = orgcode.CHECK_PAIR_TABLES.astype(np.uint32)
-    # Bytes outside the organisation code's alphabet are already flagged by the check-sum field.
-    org[org >= INVALID] = 0
-    if len(_CHECK_TABLES) * INVALID > _FIELD_CHECK or org.max(axis=1).sum() > _FIELD_ORG:
-        raise ValueError("a sum could overflow its field of the packed tables")
-    tables = _CHECK_TABLES.astype(np.uint32)
+    org[org >= INVALID] = 0  # bytes outside the alphabet are counted already
     tables[4:8] += org << _ORG_SHIFT
-    tables[0] += (~allowed[PAIR_FIRST, PAIR_SECOND]).astype(np.uint32) << _AUTHORITY_BIT
-    division_bad = ~np.stack([province, digits, digits])
-    tables[1:4] += division_bad.astype(np.uint32) << (_DIVISION_BIT + np.arange(3, dtype=np.uint32))[:, None]
+    org_check = value_table(orgcode.CHECK_CHARS)[PAIR_FIRST].astype(np.uint32)
+    tables[8] += np.where(org_check == NOT_IN_ALPHABET, 1 << _ORG_CHECK_BIT, org_check << _ORG_SHIFT)
+    tables[0] += (~_AUTHORITY_TYPE_PAIRS).astype(np.uint32) << _AUTHORITY_BIT
+    province, digits = divisions.pair_masks(divisions.REGISTRATION)
+    division_bits = (_DIVISION_BIT + np.arange(3, dtype=np.uint32))[:, None]
+    tables[1:4] += (~np.stack([province, digits, digits])).astype(np.uint32) << division_bits
     return tables
 
 
-_PACKED_TABLES = _packed_tables()
+_FAST_TABLES = _fast_tables()
 
 
 def compact(value: str) -> str:
@@ -202,6 +223,30 @@ def validate_matrix(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray |
 
     ``regno_valid`` tells per row whether the record carries a valid registration number.
     """
+    # Nearly every code in a delivery is valid. One pass over all rows finds the codes that pass
+    # every check; the guard clauses, which say which check failed first, run only on the others
+    # (the placeholder among them: it fails the checksum).
+    findings = Findings.empty(len(length))
+    rows = np.flatnonzero(~_passes(m, length))
+    if rows.size:
+        with_regno = None if regno_valid is None else regno_valid[rows]
+        findings.put(rows, _findings(m[rows], length[rows], with_regno))
+    return findings
+
+
+def _passes(m: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Whether each code passes every check of ``validate`` (see _fast_tables)."""
+    passes = np.empty(len(length), dtype=bool)
+    for start in range(0, len(length), _BLOCK):
+        block = slice(start, start + _BLOCK)
+        packed = pair_sums(pair_columns(m[block, :LENGTH]), _FAST_TABLES)
+        sums_pass = lookup(_SUMS_PASS, packed & _SUMS).view(bool)
+        passes[block] = sums_pass & (packed < 1 << _FLAG_SHIFT) & (length[block] == LENGTH)
+    return passes
+
+
+def _findings(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray | None) -> Findings:
+    """The first failed check of each row, in the order of ``validate``."""
     findings = Findings.empty(len(length))
     # Only a row starting with "0" can be the placeholder; comparing those few rows is cheaper.
     candidates = np.flatnonzero((m[:, 0] == _PLACEHOLDER_BYTES[0]) & (length == LENGTH))
@@ -212,14 +257,12 @@ def validate_matrix(m: np.ndarray, length: np.ndarray, regno_valid: np.ndarray |
     findings.accept(placeholder)
     findings.fail(length != LENGTH, reasons.USCC_BAD_LENGTH)
     pairs = pair_columns(m[:, :LENGTH])
-    packed = pair_sums(pairs, _PACKED_TABLES)
-    check_sum = packed & _FIELD_CHECK
-    in_alphabet = check_sum < INVALID
+    expected, in_alphabet = calc_check_bytes(pairs)
     findings.fail(~in_alphabet, reasons.USCC_BAD_CHAR, pos=bad_positions(m, ~in_alphabet, ALLOWED))
-    findings.fail((packed & _BAD_AUTHORITY) != 0, reasons.USCC_BAD_AUTHORITY_TYPE)
-    findings.fail((packed & _BAD_DIVISION) != 0, reasons.USCC_BAD_DIVISION)
-    expected = _CHECK_BY_SUM[check_sum]
+    findings.fail(~_AUTHORITY_TYPE_PAIRS[pairs[0]], reasons.USCC_BAD_AUTHORITY_TYPE)
+    division_ok = divisions.plausible_pairs(pairs[1:4], divisions.REGISTRATION)
+    findings.fail(~division_ok, reasons.USCC_BAD_DIVISION)
     findings.fail(m[:, 17] != expected, reasons.USCC_BAD_CHECK, expected=expected)
-    expected = orgcode.CHECK_BY_SUM[(packed >> _ORG_SHIFT) & _FIELD_ORG]
+    expected = orgcode.calc_check_bytes(pairs[4:8])
     findings.fail(m[:, 16] != expected, reasons.USCC_BAD_ORGCODE_CHECK, expected=expected)
     return findings

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from etl.codes._matrix import NOT_IN_ALPHABET, PAIR_FIRST, PAIR_SECOND
+from etl.codes._matrix import NOT_IN_ALPHABET, PAIR_FIRST, PAIR_SECOND, lookup
 
 # The entry of a pair holding a byte without a value: above any sum of valid entries, so that a
 # total ≥ INVALID flags a bad character, and small enough for 16-bit totals and short tables.
@@ -71,9 +71,7 @@ def remainder_table(tables: np.ndarray, modulus: int, char_of_remainder: np.ndar
 def pair_sums(pairs: np.ndarray, tables: np.ndarray) -> np.ndarray:
     """Per code, the sum of its pairs' table entries over its ``pair_columns`` (reduce it with
     ``remainder_table``); ≥ INVALID where a byte has no value."""
-    total = tables[0][pairs[0]]
-    entry = np.empty_like(total)
+    total = lookup(tables[0], pairs[0]).copy()
     for j in range(1, len(tables)):
-        np.take(tables[j], pairs[j], out=entry)
-        total += entry
+        total += lookup(tables[j], pairs[j])
     return total

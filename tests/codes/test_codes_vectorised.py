@@ -77,7 +77,7 @@ def test_vectorised_agrees_with_scalar(kind: str) -> None:
 
 
 # Characters people and spreadsheets put into code columns, ASCII and not.
-DIRTY = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcilosxyz -.+_'．９Ｘｌａ－　\u00a0\u2014\u200b\ufeff中無"
+DIRTY = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcilosxyz -.+_'．９Ｘｌａ－　\u00a0\u2014\u200b\ufeff中無¼ǆ"
 
 
 @st.composite
@@ -112,6 +112,26 @@ def test_sliced_input_with_nulls_that_needs_normalising() -> None:
     verdicts = check(values, "uscc")
     assert verdicts.normalised.to_pylist() == ["ABC", None, "91110000600037341L", None, "91110000600037341L"]
     assert verdicts.valid.to_pylist() == [False, None, True, None, True]
+
+
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_rare_normalisations_among_absent_values_agree_with_scalar(kind: str) -> None:
+    # NFKC makes "¼" and "ǆ" longer ("1⁄4", "dž"): those values take the general route; non-ASCII
+    # characters left after normalisation are laid out as one byte each, also between nulls.
+    values = [None, "９１１１００００６０００３７３４１ｌ", "", "¼91110000600037341L", None, "ǆ"]
+    values += [
+        "91110000600037341L",
+        "中91110000600037341",
+        None,
+        "  ",
+        "91110000-60003734-1L",
+        "柳州市某某公司",
+        "600037341",
+    ]
+    rows = check(pa.array(values * 3, pa.string()), kind, today=TODAY).to_table().to_pylist()
+    for value, row in zip(values * 3, rows, strict=True):
+        got = (row["normalised"], row["valid"], row["normalised_changed"], row["reason"], row["message"])
+        assert got == scalar_verdict(kind, value), repr(value)
 
 
 def test_verdicts_are_equal_length_arrays_with_a_table_view() -> None:
