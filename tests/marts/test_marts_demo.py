@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from credit_fixture import write_csv, write_json
+from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
 
-from conftest import MART_BACKENDS, Loader, mart_warehouse
 from etl.catalog import Catalog, Dataset
 from etl.codes.uscc import PLACEHOLDER
 from etl.demo_data import generate

@@ -33,8 +33,8 @@ from credit_fixture import (
     write_json,
     write_jsonl,
 )
+from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
 
-from conftest import MART_BACKENDS, Loader, mart_warehouse
 from etl.catalog import Catalog
 from etl.cli import main
 from etl.codes import idcard
