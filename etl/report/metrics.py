@@ -225,12 +225,10 @@ def is_code_error(rejection: Rejection, catalog: Catalog) -> bool:
 
 
 def is_corrected(rejection: Rejection, received_at: dt.datetime | None,
-                 later_loads: Mapping[str, Mapping[tuple[str, ...], dt.datetime]]) -> bool:  # fmt: skip
+                 later_loads: Mapping[tuple[str, int], dt.datetime]) -> bool:  # fmt: skip
     """Its dedup key was loaded by a successful delivery received after the rejecting delivery."""
-    if rejection.key is None or received_at is None:
-        return False
-    latest = later_loads.get(rejection.dataset, {}).get(rejection.key)
-    return latest is not None and latest > received_at
+    latest = later_loads.get((rejection.delivery_id, rejection.source_row))
+    return latest is not None and received_at is not None and latest > received_at
 
 
 def _dimensions_of(rejection: Rejection, catalog: Catalog) -> set[str]:
