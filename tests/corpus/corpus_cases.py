@@ -1,0 +1,160 @@
+"""The corpus of hostile deliveries: what each one is and what the platform must make of it.
+
+One ``Case`` per builder in ``build_corpus`` (same name). ``outcome`` is the ledger status, or
+``refused`` for an entry the landing zone moves aside unread (unsafe name, link, not a file: no bytes
+were read, so there is no ledger row; the reason goes to the department as a note in ``outbox/``).
+``reason`` is the ledger's ``error_reason`` for a delivery rejected whole, the quarantine rule of the
+rejected rows otherwise, or the refusal code; ``phrase`` must appear in the Chinese message the clerk
+gets (ledger message and feedback file, quarantine reason, or outbox note).
+
+``python tests/corpus/corpus_cases.py`` prints the README table (a test checks that it matches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    what: str
+    outcome: str
+    reason: str | None
+    phrase: str
+    loaded: int = 0
+    rejected: int = 0
+    # Handed to process_drop under this name instead of being picked up from the landing zone: a name
+    # no Linux directory can hold, as a department's system may report it.
+    file_name: str | None = None
+    slow: bool = False
+
+    @property
+    def reaches_load(self) -> bool:
+        """Whether rows reach the warehouse load (what the PostgreSQL run covers)."""
+        return self.loaded + self.rejected > 0
+
+
+REJECTED, LOADED, PARTLY, REFUSED = "rejected", "loaded", "loaded_with_rejections", "refused"
+
+CASES: tuple[Case, ...] = (
+    # Empty and header only
+    Case("empty_file", "0-byte file", REJECTED, "EMPTY_FILE", "文件是空的"),
+    Case("blank_lines_only", "only blank lines and whitespace", REJECTED, "EMPTY_FILE", "文件是空的"),
+    Case("bom_only", "only a UTF-8 byte order mark", REJECTED, "EMPTY_FILE", "文件是空的"),
+    Case("header_only_csv", "CSV with the header and no data row", REJECTED, "NO_DATA_ROWS", "只有表头"),
+    Case("header_only_xlsx", "workbook with the header and no data row", REJECTED, "NO_DATA_ROWS",
+         "只有表头"),
+    # Headers
+    Case("header_below_lookahead", "25 title lines above the header", REJECTED, "HEADER_NOT_FOUND",
+         "没有找到《行政处罚信息》的表头"),
+    Case("other_dataset_header", "another dataset's file (执业医师)", REJECTED, "HEADER_NOT_FOUND",
+         "请确认报送的数据集正确"),
+    Case("missing_required_column", "required column 处罚机关 missing", REJECTED, "MISSING_COLUMNS",
+         "缺少必填列：处罚机关"),
+    Case("duplicate_header_names", "处罚决定日期 twice", REJECTED, "DUPLICATE_COLUMNS", "重复出现"),
+    Case("duplicate_unknown_headers", "two extra columns both named 备用", LOADED, None, "", loaded=6),
+    Case("national_codes_headers", "national column codes (CF_WSH …) instead of Chinese headers", LOADED,
+         None, "", loaded=6),
+    Case("title_and_code_rows", "title row, Chinese header, then a row of national codes", LOADED, None,
+         "", loaded=6),
+    Case("thousands_of_columns", "5,031 columns (5,000 unknown ones)", LOADED, None, "", loaded=6),
+    # Encodings
+    Case("bom_says_utf8_body_gbk", "UTF-8 BOM declared, GBK body", REJECTED, "UNDECODABLE", "字符编码"),
+    Case("name_says_utf8_content_gbk", "named …_UTF-8.csv, content GBK", LOADED, None, "", loaded=6),
+    Case("utf16_unicode_text", "Excel \"Unicode text\": UTF-16 LE, tab separated, .txt", LOADED, None, "",
+         loaded=6),
+    Case("mixed_encodings", "UTF-8 rows followed by GBK rows", REJECTED, "UNDECODABLE", "混用了多种编码"),
+    Case("gbk_cut_at_end", "GBK file ending in half a character", REJECTED, "UNDECODABLE", "无法解码"),
+    Case("utf8_cut_at_end", "UTF-8 file ending in a cut multi-byte character", REJECTED, "UNDECODABLE",
+         "无法解码"),
+    # CSV structure and cells
+    Case("ragged_rows", "a row with a cell too many, one with three too few", PARTLY, "RAGGED_ROW",
+         "而表头有31列", loaded=4, rejected=2),
+    Case("unterminated_quote", "a quote opened in row 4 and never closed", PARTLY, "RAGGED_ROW",
+         "引号没有成对出现", loaded=2, rejected=1),
+    Case("cr_only_line_endings", "old Mac line endings (CR only)", LOADED, None, "", loaded=6),
+    Case("semicolon_delimited", "semicolon-separated", REJECTED, "HEADER_NOT_FOUND", "表头"),
+    Case("nul_byte_in_cell", "a NUL byte inside a cell (past the first 4 KB)", PARTLY, "CONTROL_CHARACTERS",
+         "不可见的控制字符", loaded=11, rejected=1),
+    Case("nul_bytes_at_start", "NUL bytes in the first row", REJECTED, "UNSUPPORTED_FORMAT", "二进制文件"),
+    Case("control_characters_in_cells", "ESC, BEL and VT inside a cell", PARTLY, "CONTROL_CHARACTERS",
+         "不可见的控制字符", loaded=5, rejected=1),
+    Case("field_50mb", "one 50 MB cell (generated at test time)", REJECTED, "RECORD_TOO_LARGE",
+         "超过 1 MB"),
+    Case("formula_injection_cells", "cells starting with = + - @ (4 rejected, 1 loaded remark)", PARTLY,
+         "NOT_A_DATE", "不是有效日期", loaded=2, rejected=4),
+    Case("formula_file_name", "file named =HYPERLINK(1)+cmd.csv", PARTLY, "NOT_A_DATE", "不是有效日期",
+         loaded=5, rejected=1),
+    Case("all_rows_invalid", "every row has an impossible date", REJECTED, "NOT_A_DATE", "不是有效日期",
+         rejected=6),
+    # Workbooks and extensions that lie
+    Case("xlsx_named_csv", "a workbook named .csv", LOADED, None, "", loaded=6),
+    Case("csv_named_xlsx", "a GBK CSV named .xlsx", LOADED, None, "", loaded=6),
+    Case("macro_workbook_renamed", "macro workbook (vbaProject.bin) renamed .xlsx", REJECTED,
+         "MACRO_WORKBOOK", "带宏的工作簿"),
+    Case("encrypted_workbook", "password-protected workbook (OLE EncryptedPackage)", REJECTED,
+         "ENCRYPTED_WORKBOOK", "打开密码"),
+    Case("old_xls", "Excel 97-2003 .xls (OLE)", REJECTED, "OLD_XLS", "旧版 Excel"),
+    Case("truncated_xlsx", "workbook cut in half", REJECTED, "CORRUPT_FILE", "已损坏或不完整"),
+    Case("several_matching_sheets", "two sheets both holding 行政处罚 rows", REJECTED,
+         "SEVERAL_MATCHING_SHEETS", "多个工作表"),
+    Case("xlsx_declares_huge_sheet", "sheet declaring dimension A1:XFD1048576", LOADED, None, "", loaded=6),
+    Case("xlsx_cell_far_away", "a stray cell at XFD1048576 below the data", LOADED, None, "", loaded=6,
+         slow=True),
+    Case("xlsx_zip_bomb", "0.3 MB workbook inflating to 256 MiB (one cell)", REJECTED,
+         "WORKBOOK_TOO_LARGE", "压缩炸弹"),
+    Case("xlsx_billion_laughs", "sheet XML with nested entities (billion laughs)", REJECTED, "CORRUPT_FILE",
+         "已损坏或不完整"),
+    Case("pdf_named_csv", "a PDF named .csv", REJECTED, "UNSUPPORTED_FORMAT", "PDF 文件"),
+    Case("zip_of_csv_named_xlsx", "a zip holding a CSV, named .xlsx", REJECTED, "UNSUPPORTED_FORMAT",
+         "压缩包"),
+    Case("docx_named_xlsx", "a Word document named .xlsx", REJECTED, "UNSUPPORTED_FORMAT", "Word 文档"),
+    Case("gzip_named_csv", "a gzip file named .csv", REJECTED, "UNSUPPORTED_FORMAT", "gzip 压缩包"),
+    Case("parquet_garbage", "PAR1 magic around garbage", REJECTED, "CORRUPT_FILE", "Parquet 文件已损坏"),
+    # JSON
+    Case("json_wrapped_in_object", "API envelope {\"code\":0,\"data\":{\"rows\":[…]}}", REJECTED,
+         "NESTED_JSON", "嵌套的对象或数组"),
+    Case("json_nested_values", "an object as the value of 行政相对人名称", REJECTED, "NESTED_JSON",
+         "「行政相对人名称」的值是嵌套的对象或数组"),
+    Case("json_deeply_nested", "100,000 nested arrays", REJECTED, "INVALID_JSON", "嵌套层数过深"),
+    Case("not_json", "starts like JSON, unquoted keys", REJECTED, "INVALID_JSON", "JSON 格式错误"),
+    Case("json_array_of_arrays", "an array of rows instead of objects", REJECTED, "INVALID_JSON", "不是对象"),
+    Case("json_truncated", "JSON array cut off", REJECTED, "INVALID_JSON", "无法解析"),
+    # Names and entries in the landing zone
+    Case("name_path_traversal", "named ..\\..\\..\\etc\\cron.d\\行政处罚.csv", REFUSED, "PATH_SEPARATOR",
+         "路径分隔符"),
+    Case("name_control_characters", "name with ESC, CR and LF", REFUSED, "CONTROL_CHARACTER", "控制字符"),
+    Case("name_bidi_override", "name with a right-to-left override (shows as …xlsx)", REFUSED,
+         "CONTROL_CHARACTER", "不可见字符"),
+    Case("name_255_bytes", "an 85-character Chinese name (254 bytes)", REFUSED, "NAME_TOO_LONG",
+         "文件名过长"),
+    Case("name_300_characters", "a 254-character name (the longest a Linux name can be)", REFUSED,
+         "NAME_TOO_LONG", "文件名过长"),
+    Case("name_300_characters_from_system", "a 300-character name reported by a department system",
+         LOADED, None, "", loaded=6, file_name="行政处罚信息" * 50),
+    Case("symlink_outside", "a symbolic link to a file outside the landing zone", REFUSED, "SYMLINK",
+         "符号链接"),
+    Case("symlink_dangling", "a symbolic link to nowhere", REFUSED, "SYMLINK", "符号链接"),
+    Case("hardlink", "a hard link to a file outside the zone", REFUSED, "HARDLINK", "硬链接"),
+    Case("directory", "a directory named like a CSV", REFUSED, "NOT_A_FILE", "不是普通文件"),
+    Case("fifo", "a named pipe (would block a reader for ever)", REFUSED, "NOT_A_FILE", "不是普通文件"),
+)
+
+BY_NAME = {case.name: case for case in CASES}
+
+
+def readme_table() -> str:
+    """The Markdown table of the README's corpus section."""
+    lines = ["| case | delivered | outcome | reason | message contains |", "|---|---|---|---|---|"]
+    for case in CASES:
+        outcome = case.outcome
+        if case.outcome in (LOADED, PARTLY) or case.rejected:
+            outcome += f" ({case.loaded} loaded, {case.rejected} rejected)"
+        what = case.what.replace("|", "\\|")
+        lines.append(f"| `{case.name}` | {what} | {outcome} | {case.reason or ''} | {case.phrase} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")

@@ -1,0 +1,293 @@
+"""Every hostile delivery of the corpus through the real path: dropped into a landing zone, picked up
+by ``run_source`` and processed by ``process_drop``, on DuckDB (every case) and PostgreSQL (the
+cases whose rows reach the load); a few of them through the tasks the landing DAG runs.
+
+For each delivery: the outcome and reason of the manifest (``corpus_cases``) in the ledger and in the
+feedback files, the raw bytes kept by sha256, nothing partially loaded (a delivery rejected whole adds
+no row anywhere; otherwise rows read = loaded + rejected and the tables hold exactly those), no
+formula in any feedback cell, the original archived by outcome, and no exception. Entries the zone
+refuses unread get a note in the outbox instead, and their target is never touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from build_corpus import builders
+from corpus_cases import BY_NAME, CASES, LOADED, PARTLY, REFUSED, REJECTED, Case, readme_table
+from openpyxl import load_workbook
+
+from etl.catalog import Catalog, load_catalog
+from etl.drop import receive_file
+from etl.pipeline import process_drop
+from etl.sources import FetchOptions, FetchReport, run_source
+from etl.sources.landing import Zone
+from etl.storage import Storage
+from etl.warehouse import open_warehouse
+from etl.warehouse.base import Warehouse
+
+SOURCE = "admin_penalty__scjg__landing"
+DATASET = "admin_penalty"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# The corpus is written before the poll: a file is complete once it is seen unchanged a moment later.
+QUICK = FetchOptions(stable_seconds=0.0, wait_seconds=0.5)
+FORMULA_STARTS = ("=", "+", "-", "@")
+README = Path(__file__).parents[2] / "README.md"
+
+
+def _params() -> Iterator[object]:
+    for case in CASES:
+        marks = [pytest.mark.slow] if case.slow else []
+        yield pytest.param(case, "duckdb", marks=marks, id=f"{case.name}-duckdb")
+    for case in CASES:
+        if case.reaches_load:
+            marks = [pytest.mark.postgres, *([pytest.mark.slow] if case.slow else [])]
+            yield pytest.param(case, "postgresql", marks=marks, id=f"{case.name}-postgresql")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path, catalog: Catalog) -> Iterator:
+    schemas: list[str] = []
+
+    def make(backend: str) -> Warehouse:
+        if backend == "duckdb":
+            url = f"duckdb:///{tmp_path}/warehouse.duckdb"
+        else:
+            schemas.append(f"corpus_{uuid.uuid4().hex[:12]}")
+            url = f"{POSTGRES_URL}?schema={schemas[-1]}"
+        warehouse = open_warehouse(url)
+        warehouse.init(dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]}))
+        return warehouse
+
+    yield make
+    if schemas:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            for schema in schemas:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def deliver(case: Case, zone: Zone, catalog: Catalog, storage: Storage, warehouse: Warehouse, tmp_path: Path):
+    """Builds the case's entry and runs it through the landing source (or, for a name no directory can
+    hold, straight through process_drop); returns the results, the fetch report and the bytes."""
+    build = builders()[case.name]
+    if case.file_name is not None:
+        folder = tmp_path / "department_system"
+        folder.mkdir()
+        path = folder / build(folder)
+        drop = receive_file(storage, path, dataset=DATASET, department="scjg", source=SOURCE,
+                            file_name=case.file_name)
+        return [process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)], FetchReport(), \
+            path.read_bytes()
+    entry = zone.incoming / build(zone.incoming)
+    info = entry.lstat()
+    original = entry.read_bytes() if stat.S_ISREG(info.st_mode) else None
+    run = run_source(catalog.source(SOURCE), catalog=catalog, storage=storage, warehouse=warehouse,
+                     options=QUICK, landing_root=zone.root.parent.parent)
+    return run.results, run.report, original
+
+
+def feedback_cells(storage: Storage, key: str) -> list[str]:
+    """Every cell of a feedback file; fails on a formula cell in the workbook."""
+    with storage.open_read(key) as handle:
+        data = handle.read()
+    if key.endswith(".csv"):
+        return [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+    cells = []
+    workbook = load_workbook(io.BytesIO(data))
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"formula in {key} {cell.coordinate}: {cell.value!r}"
+                if cell.value is not None:
+                    cells.append(str(cell.value))
+    return cells
+
+
+def check_delivery(case: Case, results, original: bytes, warehouse: Warehouse, storage: Storage,
+                   zone: Zone) -> None:  # fmt: skip
+    (result,) = results
+    ledger = result.ledger
+    assert ledger.status == case.outcome, (ledger.error_reason, ledger.error_message)
+    (recorded,) = [r for r in warehouse.ledger(dataset=DATASET) if r.delivery_id == ledger.delivery_id]
+    assert (recorded.status, recorded.error_reason) == (ledger.status, ledger.error_reason)
+
+    # The raw delivery is kept, byte for byte, under its sha256.
+    assert ledger.sha256 == sha256(original)
+    with storage.open_read(Storage.raw_key(ledger.sha256)) as handle:
+        assert sha256(handle.read()) == ledger.sha256
+
+    # Nothing half loaded: the tables hold exactly what the ledger says.
+    assert ledger.rows_read == ledger.rows_loaded + ledger.rows_rejected
+    assert (ledger.rows_loaded, ledger.rows_rejected) == (case.loaded, case.rejected)
+    assert warehouse.table_snapshot(DATASET).num_rows == case.loaded
+    quarantined = [r for r in warehouse.table_snapshot("quarantine").to_pylist()
+                   if r["delivery_id"] == ledger.delivery_id]  # fmt: skip
+    assert len(quarantined) == case.rejected
+
+    # The reason, in the ledger (rejected whole) or on the rejected rows.
+    if case.outcome == REJECTED and not case.rejected:
+        assert ledger.error_reason == case.reason
+        assert case.phrase in ledger.error_message
+    else:
+        assert ledger.error_reason is None
+        reasons = [reason for r in quarantined for reason in json.loads(r["reasons_json"])]
+        if case.reason is not None:
+            assert any(r["rule"] == case.reason and case.phrase in r["message"] for r in reasons), reasons
+
+    # The feedback files say it too, and no cell of theirs can start a formula.
+    assert result.feedback is not None
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        cells = feedback_cells(storage, key)
+        assert any(case.phrase in cell for cell in cells), key
+        assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)], key
+    if case.file_name is not None:
+        return
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        with storage.open_read(key) as handle:
+            assert (zone.outbox / key.rsplit("/", 1)[1]).read_bytes() == handle.read()
+
+    # The original is archived by outcome; nothing is left to take again.
+    folder = zone.rejected if case.outcome == REJECTED else zone.archive
+    (archived,) = entries(folder)
+    assert archived.name == f"{ledger.sha256}__{ledger.file_name}" and archived.read_bytes() == original
+    assert entries(zone.incoming) == [] and entries(zone.processing) == []
+
+
+def check_refusal(case: Case, results, report: FetchReport, warehouse: Warehouse, storage: Storage,
+                  zone: Zone) -> None:  # fmt: skip
+    assert results == []
+    (refusal,) = report.refused
+    assert refusal.reason == case.reason
+    (note,) = zone.outbox.glob("*.txt")
+    assert case.phrase in note.read_text(encoding="utf-8-sig")
+    moved = Path(str(refusal.moved_to))
+    assert os.path.lexists(moved) and moved.parent.parent == zone.rejected
+    assert entries(zone.incoming) == [] and not list(zone.incoming.iterdir())
+    # Unread: no ledger row, nothing archived in the storage root.
+    assert warehouse.ledger(dataset=DATASET) == []
+    assert not Path(str(storage.local_path("raw"))).exists()
+    if case.reason == "SYMLINK":
+        assert moved.is_symlink()  # the link itself was moved, its target left alone
+    if case.name == "symlink_outside":
+        assert (zone.root.parent / "outside_secret.csv").read_text(encoding="utf-8") == "机密,不应被读取\n"
+
+
+@pytest.mark.parametrize(("case", "backend"), list(_params()))
+def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path):
+    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
+    zone.ensure()
+    storage = Storage(tmp_path / "storage")
+    warehouse = make_warehouse(backend)
+    results, report, original = deliver(case, zone, catalog, storage, warehouse, tmp_path)
+    if case.outcome == REFUSED:
+        check_refusal(case, results, report, warehouse, storage, zone)
+    else:
+        assert report.refused == []
+        check_delivery(case, results, original, warehouse, storage, zone)
+
+
+def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_path: Path):
+    """The hostile values themselves are in the feedback, each behind an apostrophe."""
+    case = BY_NAME["formula_injection_cells"]
+    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
+    zone.ensure()
+    storage = Storage(tmp_path / "storage")
+    (result,), _, _ = deliver(case, zone, catalog, storage, make_warehouse("duckdb"), tmp_path)
+    hostile = ['=HYPERLINK("http://evil.example/","点击")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+               "@SUM(1+1)*cmd|' /C calc'!A0"]
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        cells = feedback_cells(storage, key)
+        for value in hostile:
+            assert f"'{value}" in cells, (key, value)
+
+
+def test_control_characters_are_shown_not_written(catalog: Catalog, make_warehouse, tmp_path: Path):
+    """A NUL cannot go into a workbook cell: the feedback shows where it was, as \\x00."""
+    case = BY_NAME["nul_byte_in_cell"]
+    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
+    zone.ensure()
+    storage = Storage(tmp_path / "storage")
+    (result,), _, _ = deliver(case, zone, catalog, storage, make_warehouse("duckdb"), tmp_path)
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        cells = feedback_cells(storage, key)
+        assert "当事人销售\\x00不合格产品。" in cells
+        assert not [cell for cell in cells if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", cell)]
+
+
+DAG_CASES = ("empty_file", "nul_byte_in_cell", "xlsx_zip_bomb", "json_deeply_nested",
+             "formula_injection_cells", "encrypted_workbook", "symlink_outside", "name_255_bytes")
+
+
+def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(tmp_path: Path, monkeypatch):
+    """discover → process (each) → record, as the landing DAG calls them: every task returns."""
+    from etl import tasks
+
+    catalog = load_catalog()
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("CREDIT_ETL_LANDING", str(landing))
+    monkeypatch.setenv("CREDIT_ETL_STORAGE", str(tmp_path / "storage"))
+    monkeypatch.setenv("CREDIT_ETL_WAREHOUSE", f"duckdb:///{tmp_path}/warehouse.duckdb")
+    monkeypatch.setenv(tasks.STABLE_SECONDS_ENV, "0.2")
+    zone = Zone.for_source(landing, catalog.source(SOURCE))
+    zone.ensure()
+    names = {builders()[name](zone.incoming): BY_NAME[name] for name in DAG_CASES}
+
+    found = tasks.discover(SOURCE)
+    rows = [tasks.process(item) for item in found["items"]]
+    summary = tasks.record(SOURCE, rows, found["report"])
+
+    delivered = {name: case for name, case in names.items() if case.outcome != REFUSED}
+    assert {row["file_name"]: row["status"] for row in rows} == {n: c.outcome for n, c in delivered.items()}
+    for row in rows:
+        case = delivered[row["file_name"]]
+        if case.outcome == REJECTED:
+            assert row["error_reason"] == case.reason and case.phrase in row["error_message"]
+        assert row["rows_read"] == row["rows_loaded"] + row["rows_rejected"]
+        assert all(Path(path).is_file() for path in row["feedback_paths"])
+    refused = [case.reason for case in names.values() if case.outcome == REFUSED]
+    assert sorted(entry.rsplit(" (", 1)[1].rstrip(")") for entry in summary["refused"]) == sorted(refused)
+    assert summary["deliveries"] == len(delivered)
+    assert summary["statuses"] == {
+        status: sum(1 for c in delivered.values() if c.outcome == status)
+        for status in sorted({c.outcome for c in delivered.values()})
+    }
+    assert summary["rows_loaded"] == sum(c.loaded for c in delivered.values())
+
+
+def test_every_case_has_a_builder_and_the_corpus_is_large_enough():
+    assert sorted(builders()) == sorted(BY_NAME)
+    assert len(CASES) >= 40
+    assert {c.outcome for c in CASES} == {REJECTED, LOADED, PARTLY, REFUSED}
+
+
+def test_readme_lists_every_case_with_its_outcome():
+    text = README.read_text(encoding="utf-8")
+    start, end = "<!-- corpus:start -->\n", "<!-- corpus:end -->"
+    assert start in text and end in text, "README.md lacks the corpus table markers"
+    table = text.split(start, 1)[1].split(end, 1)[0]
+    assert table == readme_table(), "regenerate with: python tests/corpus/corpus_cases.py"
