@@ -180,13 +180,14 @@ def _records_sql(dataset: Dataset) -> str:
 
 
 def _cell(spec: CatalogField, value: Any) -> str:
-    text = _text(value)
+    text = cell_text(value)
     if text and spec.is_personal:
         text = mask_value(spec, text)
     return neutralise(text)
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A warehouse value as an exchange cell: dates ISO, decimals without trailing zeros."""
     if value is None:
         return ""
     if isinstance(value, Decimal):

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from etl.catalog import Catalog, Dataset
 from etl.codes.uscc import PLACEHOLDER
 from etl.demo_data import generate
 from etl.marts.build import refresh_marts
+from etl.marts.export import cell_text
 from etl.warehouse import Warehouse
 
 DATASETS = [
@@ -78,18 +78,8 @@ def rounds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                "rebuilt": rebuilt, "touched": touched}  # fmt: skip
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _delivered(row: dict[str, Any], dataset: Dataset) -> dict[str, str]:
-    return {f.name: _text(row[f.name]) for f in dataset.fields}
+    return {f.name: cell_text(row[f.name]) for f in dataset.fields}
 
 
 def _corrections(warehouse: Warehouse, folder: Path) -> tuple[list[tuple[Path, str]], set[str]]:
@@ -112,7 +102,7 @@ def _corrections(warehouse: Warehouse, folder: Path) -> tuple[list[tuple[Path, s
             record["uscc"] = other  # the department corrects the subject's code
         else:
             record["penalty_types"] = "吊销许可证件"  # a heavier penalty, re-dated
-            record["decision_date"] = _text(row["decision_date"] - dt.timedelta(days=1))
+            record["decision_date"] = cell_text(row["decision_date"] - dt.timedelta(days=1))
         corrected.append(record)
     safety = catalog.datasets["safety_production_dishonest"]
     listed = sorted(warehouse.table_snapshot("safety_production_dishonest").to_pylist(),
@@ -121,7 +111,7 @@ def _corrections(warehouse: Warehouse, folder: Path) -> tuple[list[tuple[Path, s
     month = dt.timedelta(days=30)
     for row in [r for r in listed if r["exit_date"] is None and r["entry_date"] < AS_OF - 2 * month][:3]:
         record = _delivered(row, safety)
-        record["exit_date"] = _text(row["entry_date"] + month)
+        record["exit_date"] = cell_text(row["entry_date"] + month)
         exits.append(record)
         touched.add(_subject_key(row))
     return [
