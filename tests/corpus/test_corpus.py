@@ -111,6 +111,26 @@ def deliver(case: Case, zone: Zone, catalog: Catalog, storage: Storage, warehous
     return run.results, run.report, original
 
 
+@dataclasses.dataclass
+class Run:
+    """One case delivered into a fresh landing zone, storage root and warehouse."""
+
+    zone: Zone
+    storage: Storage
+    warehouse: Warehouse
+    results: list
+    report: FetchReport
+    original: bytes | None
+
+
+def run_case(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path) -> Run:
+    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
+    zone.ensure()
+    storage = Storage(tmp_path / "storage")
+    warehouse = make_warehouse(backend)
+    return Run(zone, storage, warehouse, *deliver(case, zone, catalog, storage, warehouse, tmp_path))
+
+
 def feedback_cells(storage: Storage, key: str) -> list[str]:
     """Every cell of a feedback file; fails on a formula cell in the workbook."""
     with storage.open_read(key) as handle:
@@ -128,9 +148,10 @@ def feedback_cells(storage: Storage, key: str) -> list[str]:
     return cells
 
 
-def check_delivery(case: Case, results, original: bytes, warehouse: Warehouse, storage: Storage,
-                   zone: Zone) -> None:  # fmt: skip
-    (result,) = results
+def check_delivery(case: Case, run: Run) -> None:
+    zone, storage, warehouse, original = run.zone, run.storage, run.warehouse, run.original
+    assert run.report.refused == [] and original is not None
+    (result,) = run.results
     ledger = result.ledger
     assert ledger.status == case.outcome, (ledger.error_reason, ledger.error_message)
     (recorded,) = [r for r in warehouse.ledger(dataset=DATASET) if r.delivery_id == ledger.delivery_id]
@@ -178,10 +199,10 @@ def check_delivery(case: Case, results, original: bytes, warehouse: Warehouse, s
     assert entries(zone.incoming) == [] and entries(zone.processing) == []
 
 
-def check_refusal(case: Case, results, report: FetchReport, warehouse: Warehouse, storage: Storage,
-                  zone: Zone) -> None:  # fmt: skip
-    assert results == []
-    (refusal,) = report.refused
+def check_refusal(case: Case, run: Run) -> None:
+    zone, storage, warehouse = run.zone, run.storage, run.warehouse
+    assert run.results == []
+    (refusal,) = run.report.refused
     assert refusal.reason == case.reason
     (note,) = zone.outbox.glob("*.txt")
     assert case.phrase in note.read_text(encoding="utf-8-sig")
@@ -199,25 +220,17 @@ def check_refusal(case: Case, results, report: FetchReport, warehouse: Warehouse
 
 @pytest.mark.parametrize(("case", "backend"), list(_params()))
 def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path):
-    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
-    zone.ensure()
-    storage = Storage(tmp_path / "storage")
-    warehouse = make_warehouse(backend)
-    results, report, original = deliver(case, zone, catalog, storage, warehouse, tmp_path)
+    run = run_case(case, backend, catalog, make_warehouse, tmp_path)
     if case.outcome == REFUSED:
-        check_refusal(case, results, report, warehouse, storage, zone)
+        check_refusal(case, run)
     else:
-        assert report.refused == []
-        check_delivery(case, results, original, warehouse, storage, zone)
+        check_delivery(case, run)
 
 
 def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_path: Path):
     """The hostile values themselves are in the feedback, each behind an apostrophe."""
-    case = BY_NAME["formula_injection_cells"]
-    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
-    zone.ensure()
-    storage = Storage(tmp_path / "storage")
-    (result,), _, _ = deliver(case, zone, catalog, storage, make_warehouse("duckdb"), tmp_path)
+    run = run_case(BY_NAME["formula_injection_cells"], "duckdb", catalog, make_warehouse, tmp_path)
+    (result,), storage = run.results, run.storage
     hostile = ['=HYPERLINK("http://evil.example/","点击")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
                "@SUM(1+1)*cmd|' /C calc'!A0"]
     for key in (result.feedback.xlsx_key, result.feedback.csv_key):
@@ -228,11 +241,8 @@ def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_pa
 
 def test_control_characters_are_shown_not_written(catalog: Catalog, make_warehouse, tmp_path: Path):
     """A NUL cannot go into a workbook cell: the feedback shows where it was, as \\x00."""
-    case = BY_NAME["nul_byte_in_cell"]
-    zone = Zone.for_source(tmp_path / "landing", catalog.source(SOURCE))
-    zone.ensure()
-    storage = Storage(tmp_path / "storage")
-    (result,), _, _ = deliver(case, zone, catalog, storage, make_warehouse("duckdb"), tmp_path)
+    run = run_case(BY_NAME["nul_byte_in_cell"], "duckdb", catalog, make_warehouse, tmp_path)
+    (result,), storage = run.results, run.storage
     for key in (result.feedback.xlsx_key, result.feedback.csv_key):
         cells = feedback_cells(storage, key)
         assert "当事人销售\\x00不合格产品。" in cells
