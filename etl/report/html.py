@@ -120,7 +120,8 @@ def charts(metrics: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
         ],
         "reasons": [("拒收原因出现次数", svg.bar_chart([(r["rule"], r["reasons"]) for r in reasons],
                                                    value_text=lambda v: f"{v:,.0f}", color=svg.ORANGE,
-                                                   label="拒收原因出现次数") if reasons else "")],
+                                                   label="拒收原因出现次数", width=720, left=250)
+                       if reasons else "")],
         "trend": [
             ("近六期入库行数与拒收行数", svg.column_chart(
                 labels, [("入库行数", [t["rows_loaded"] for t in trend], svg.BLUE),
@@ -154,7 +155,7 @@ def render_html(metrics: Mapping[str, Any], tables: list[Section] | None = None)
     return template.render(
         title=f"公共信用信息报送质量报告（{metrics['period']['label']}）",
         period=metrics["period"],
-        generated_at=metrics["generated_at"],
+        generated_at=metrics["generated_at"][:16].replace("T", " "),
         breaches_as_of=metrics["breaches_as_of"],
         cards=_cards(metrics),
         sections=tables if tables is not None else sections(metrics),

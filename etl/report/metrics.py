@@ -410,6 +410,11 @@ def datasets(inputs: ReportInputs, period_rows: list[LedgerRow], found: list[Obl
     return result
 
 
+def _short_name(catalog: Catalog, department: str) -> str:
+    info = catalog.departments.get(department)
+    return info.short_name if info else department
+
+
 def top_reasons(inputs: ReportInputs, ledger: Iterable[LedgerRow]) -> list[dict[str, Any]]:
     """The most frequent rejection reasons (by reasons given), each with a few examples."""
     from etl.codes import idcard
@@ -435,6 +440,7 @@ def top_reasons(inputs: ReportInputs, ledger: Iterable[LedgerRow]) -> list[dict[
                 "dataset": rejection.dataset,
                 "dataset_title": dataset.title if dataset else rejection.dataset,
                 "department": rejection.department,
+                "department_name": _short_name(catalog, rejection.department),
                 "file_name": files.get(rejection.delivery_id, ""),
                 "source_row": rejection.source_row,
                 "field": reason.field,

@@ -23,6 +23,20 @@ def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start
             f"{escape(text)}</text>")  # fmt: skip
 
 
+def fit(text: str, pixels: int) -> str:
+    """``text`` cut to about ``pixels`` wide at 12 px (12 a CJK character, 7 any other), with …
+
+    >>> fit("IDCARD_BAD_CHECK", 160), fit("柳州市市场监督管理局", 80)
+    ('IDCARD_BAD_CHECK', '柳州市市场…')
+    """
+    used = 0
+    for i, char in enumerate(text):
+        used += 12 if ord(char) > 0x2E80 else 7
+        if used > pixels:
+            return text[: max(i - 1, 1)] + "…"
+    return text
+
+
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
     return (
         f'<svg class="chart" width="{width}" height="{height}" '
@@ -39,15 +53,17 @@ def bar_chart(
     color: str = BLUE,
     label: str = "",
     width: int = 640,
+    left: int = 170,
 ) -> str:
-    """Horizontal bars, one per ``(label, value)``, scaled to ``maximum`` (default the largest)."""
-    row, left, right = 24, 170, 70
+    """Horizontal bars, one per ``(label, value)``, scaled to ``maximum`` (default the largest);
+    ``left`` is the width kept for the labels (12 px a character at most)."""
+    row, right = 24, 70
     top = maximum if maximum is not None else max([v for _, v in items if v is not None] or [1]) or 1
     span = width - left - right
     body = []
     for i, (name, value) in enumerate(items):
         y = 8 + i * row
-        body.append(_text(left - 8, y + 15, name[:14], anchor="end"))
+        body.append(_text(left - 8, y + 15, fit(name, left - 12), anchor="end"))
         body.append(f'<rect x="{left}" y="{y + 3}" width="{span}" height="{row - 8}" fill="#f1f3f6"/>')
         if value is None:
             body.append(_text(left + 6, y + 15, "—", fill="#777"))

@@ -7,6 +7,8 @@ A column has a Chinese title and a kind that says how its value is shown: ``text
 
 >>> cell_text(0.98765, "rate"), cell_text(None, "rate"), cell_text(1234, "int"), cell_text(87.26, "score")
 ('98.8%', '—', '1,234', '87.3')
+>>> cell_text("", "int")    # deliberately blank (a reason's figures below its first example)
+''
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def kind_of(row: Mapping[str, Any], column: Column) -> str:
 
 def cell_text(value: Any, kind: str) -> str:
     """A value as the page shows it."""
-    if value is None or value == "":
+    if value == "":
+        return ""
+    if value is None:
         return EMPTY
     if kind == RATE:
         return f"{value:.1%}"
@@ -126,7 +130,7 @@ REASON_COLUMNS = (
     Column("reasons", "出现次数", INT),
     Column("rows", "涉及行数", INT),
     Column("dataset_title", "示例：数据集"),
-    Column("department", "部门"),
+    Column("department_name", "部门"),
     Column("file_name", "文件"),
     Column("source_row", "行号", INT),
     Column("field_title", "字段"),
@@ -161,13 +165,13 @@ DEFINITION_COLUMNS = (Column("term", "指标"), Column("definition", "口径"))
 
 
 def reason_rows(reasons: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
-    """One row per example, the reason's own figures on its first example only."""
+    """One row per example, the reason's own figures on its first example only (blank below)."""
     rows = []
     for reason in reasons:
         head = {k: reason[k] for k in ("rule", "dimension_title", "reasons", "rows")}
-        examples = reason["examples"] or [{}]
-        for i, example in enumerate(examples):
-            rows.append({**(head if i == 0 else {}), **example})
+        blank = dict.fromkeys(head, "")
+        for i, example in enumerate(reason["examples"] or [{}]):
+            rows.append({**(head if i == 0 else blank), **example})
     return tuple(rows)
 
 
