@@ -466,6 +466,7 @@ def breaches(inputs: ReportInputs, as_of: dt.date) -> list[dict[str, Any]]:
     """Sources in breach of their SLA at ``as_of`` (the day after the period, or today if earlier)."""
     catalog = inputs.catalog
     deliveries = [Delivery.from_ledger(r) for r in inputs.ledger]
+    alerts = {a.breach_id: a for a in inputs.alerts}
     result = []
     for source in evaluate(catalog, deliveries, as_of, inputs.calendar):
         if source.state != BREACHED:
@@ -479,10 +480,18 @@ def breaches(inputs: ReportInputs, as_of: dt.date) -> list[dict[str, Any]]:
                 "dataset_title": catalog.datasets[source.dataset].title, "department": source.department,
                 "department_name": info.name if info else source.department, "rule": check.rule,
                 "due": check.due_label, "deadline": check.deadline.isoformat() if check.deadline else None,
-                "days_late": check.days_late, "detail": check.detail,
+                "days_late": check.days_late, "detail": check.detail, "breach_id": check.breach_id,
+                **_alerted(alerts.get(check.breach_id or "")),
             })  # fmt: skip
     result.sort(key=lambda b: (-(b["days_late"] or 0), b["source"], b["rule"]))
     return result
+
+
+def _alerted(alert: Any) -> dict[str, Any]:
+    """What the freshness monitor recorded of a breach: first seen, escalation level (0: none yet)."""
+    if alert is None:
+        return {"first_alerted": None, "escalation_level": None}
+    return {"first_alerted": alert.first_seen.isoformat(), "escalation_level": alert.escalation_level}
 
 
 def trend(inputs: ReportInputs) -> list[dict[str, Any]]:

@@ -11,7 +11,9 @@ it without touching the warehouse again.
   trimmed and upper-cased): the correction rate compares it with the rejecting delivery;
 - the 双公示 records with their decision and first-load dates (``etl.freshness_queries``);
 - the subject identifiers of the current records (``etl.warehouse.identifiers``) for 一码多名 /
-  一名多码.
+  一名多码;
+- the freshness monitor's alert rows (``etl.alerts.store``), for when a breach was first seen and
+  how far it has been escalated.
 
 Table and column names come from the catalog through ``etl.warehouse.schema.ident``; values are
 bound parameters.
@@ -31,6 +33,7 @@ from etl.report.period import ReportPeriod
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from etl.alerts.plan import AlertRow
     from etl.calendar import WorkCalendar
     from etl.catalog import Catalog, Dataset
     from etl.freshness import PublicationRecord
@@ -74,11 +77,14 @@ class ReportInputs:
     later_loads: dict[tuple[str, int], dt.datetime]
     publication: tuple[PublicationRecord, ...]
     identifiers: pa.Table
+    # The freshness monitor's alert rows (etl.alerts): when a breach was first seen and escalated.
+    alerts: tuple[AlertRow, ...] = ()
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 def read_inputs(warehouse: Warehouse, catalog: Catalog, period: ReportPeriod) -> ReportInputs:
     """Reads what the report for ``period`` needs."""
+    from etl.alerts.store import read_alerts
     from etl.calendar import WorkCalendar
     from etl.freshness_queries import publication_tables, read_publication_records
     from etl.warehouse.identifiers import identifier_tables, read_identifiers
@@ -89,6 +95,7 @@ def read_inputs(warehouse: Warehouse, catalog: Catalog, period: ReportPeriod) ->
     later = read_later_loads(warehouse, [catalog.datasets[d] for d in datasets], period)
     publication = read_publication_records(warehouse, publication_tables(catalog), loaded_until=period.end)
     identifiers = read_identifiers(warehouse, identifier_tables(catalog))
+    alerts = tuple(read_alerts(warehouse))
     return ReportInputs(
         catalog=catalog,
         calendar=WorkCalendar.from_catalog(catalog),
@@ -98,6 +105,7 @@ def read_inputs(warehouse: Warehouse, catalog: Catalog, period: ReportPeriod) ->
         later_loads=later,
         publication=tuple(publication),
         identifiers=identifiers,
+        alerts=alerts,
     )
 
 

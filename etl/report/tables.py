@@ -144,6 +144,8 @@ BREACH_COLUMNS = (
     Column("due", "应报事项"),
     Column("deadline", "截止日期"),
     Column("days_late", "超期工作日", INT),
+    Column("first_alerted", "首次提醒日期"),
+    Column("escalation_level", "督办级别", INT),
     Column("detail", "说明"),
 )
 

@@ -158,3 +158,25 @@ def test_second_half_of_october(built, tmp_path):
         "2026-08-H1", "2026-08-H2", "2026-09-H1", "2026-09-H2", "2026-10-H1", "2026-10-H2"]  # fmt: skip
     # 103 was corrected by D2, but it was rejected in the first half: nothing to correct in this one.
     assert sum(d["rows_corrected"] for d in metrics["departments"]) == 0
+
+
+def test_breaches_say_what_the_freshness_monitor_recorded(built, tmp_path):
+    """The monitor recorded wjw's missed half and escalated it: the report says since when and how far."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from etl.alerts.plan import AlertRow
+    from etl.report.queries import read_inputs
+
+    inputs = replace(read_inputs(built.warehouse, built.catalog, ReportPeriod.parse("2026-10")),
+                     generated_at=GENERATED_AT)  # fmt: skip
+    assert inputs.alerts == ()  # the fixture never ran the monitor
+    (breach,) = built.metrics["breaches"]
+    assert (breach["first_alerted"], breach["escalation_level"]) == (None, None)
+    alert = AlertRow(breach["breach_id"], breach["source"], "admin_penalty", "wjw", "twice_monthly",
+                     "breached", dt.date(2026, 10, 31), dt.date(2026, 10, 30),
+                     escalation_level=2)  # fmt: skip
+    _, metrics = render(replace(inputs, alerts=(alert,)), tmp_path, docs_base=None)
+    (breach,) = metrics["breaches"]
+    assert breach["breach_id"] == "admin_penalty__wjw__landing:twice_monthly:2026-10-H2"
+    assert (breach["first_alerted"], breach["escalation_level"]) == ("2026-10-30", 2)
