@@ -37,6 +37,16 @@ def fit(text: str, pixels: int) -> str:
     return text
 
 
+def _legend(entries: Sequence[tuple[str, str]], left: float, *, spacing: int) -> list[str]:
+    """A colour square and a name per ``(name, color)``, in a row along the top."""
+    body = []
+    for i, (name, color) in enumerate(entries):
+        x = left + i * spacing
+        body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{color}"/>')
+        body.append(_text(x + 18, 16, name))
+    return body
+
+
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
     return (
         f'<svg class="chart" width="{width}" height="{height}" '
@@ -94,7 +104,7 @@ def line_chart(
         body.append(_text(left - 6, y + 4, f"{tick:.0%}", size=11, anchor="end", fill="#555"))
     for i, name in enumerate(labels):
         body.append(_text(left + i * step, height - bottom + 18, name, size=11, anchor="middle", fill="#555"))
-    for s, (name, values, color) in enumerate(series):
+    for _, values, color in series:
         points = [(left + i * step, top + plot_h * (1 - v)) for i, v in enumerate(values) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -102,9 +112,7 @@ def line_chart(
         for (x, y), value in zip(points, [v for v in values if v is not None], strict=True):
             body.append(f'<circle class="mark" data-value="{value}" cx="{x:.1f}" cy="{y:.1f}" r="4" '
                         f'fill="{color}"/>')  # fmt: skip
-        lx = left + s * 160
-        body.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{color}"/>')
-        body.append(_text(lx + 18, 16, name))
+    body += _legend([(name, color) for name, _, color in series], left, spacing=160)
     return _svg(width, height, label, body)
 
 
@@ -133,10 +141,7 @@ def column_chart(
                             f'width="{slot * 0.6:.1f}" height="{h:.1f}" fill="{color}"/>')  # fmt: skip
             base -= h
         body.append(_text(x + slot * 0.3, height - bottom + 18, name, size=11, anchor="middle", fill="#555"))
-    for s, (name, _, color) in enumerate(series):
-        lx = left + s * 120
-        body.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{color}"/>')
-        body.append(_text(lx + 18, 16, name))
+    body += _legend([(name, color) for name, _, color in series], left, spacing=120)
     return _svg(width, height, label, body)
 
 
