@@ -180,3 +180,16 @@ def test_breaches_say_what_the_freshness_monitor_recorded(built, tmp_path):
     (breach,) = metrics["breaches"]
     assert breach["breach_id"] == "admin_penalty__wjw__landing:twice_monthly:2026-10-H2"
     assert (breach["first_alerted"], breach["escalation_level"]) == ("2026-10-30", 2)
+
+
+def test_text_from_deliveries_cannot_inject_markup(built):
+    import copy
+
+    from etl.report.html import render_html
+
+    metrics = copy.deepcopy(built.metrics)
+    metrics["reasons"][0]["examples"][0]["message"] = "<script>alert(1)</script>"
+    metrics["departments"][0]["short_name"] = '<img src="http://x/">'
+    page = render_html(metrics)
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=" in page
