@@ -2,6 +2,7 @@
 
 See ``etl.marts.lookup``. Identity numbers of natural persons are masked unless ``--unmasked``;
 every lookup is recorded in the warehouse table ``lookup_audit``, and an unmasked one is logged.
+Exit status: 0 when a subject was found, 1 when none matches, 2 on a usage or warehouse error.
 """
 
 from __future__ import annotations

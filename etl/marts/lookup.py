@@ -82,6 +82,10 @@ def lookup(
     with warehouse._session("looking up subjects") as session, session.transaction():
         if not _columns(session, "mart_subject_profiles"):
             raise WarehouseError(f"no marts in {warehouse.url.display}; run `credit-etl warehouse init`")
+        if not session.rows("SELECT count(*) FROM mart_refreshes")[0][0]:
+            raise WarehouseError(
+                f"the marts in {warehouse.url.display} were never refreshed; run `credit-etl marts refresh`"
+            )
         matched_by, keys = _find(session, query)
         result = LookupResult(query, as_of, matched_by, unmasked, more=max(0, len(keys) - limit))
         for key in keys[:limit]:

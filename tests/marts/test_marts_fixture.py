@@ -42,6 +42,7 @@ from etl.errors import UsageError
 from etl.marts import read
 from etl.marts.build import refresh_marts
 from etl.marts.export import export_period
+from etl.warehouse import open_warehouse
 
 N = 2
 SAFETY = "safety_production_dishonest__yjgl__landing"
@@ -272,3 +273,16 @@ def test_a_closed_dataset_is_never_exported(
     with pytest.raises(UsageError, match="basic"):
         basic = shipped_catalog.datasets["legal_entity_basic"]
         export_period(loaded["warehouse"], basic, "2026-06", tmp_path)
+
+
+def test_lookup_before_any_refresh_says_what_to_run(tmp_path: Path, shipped_catalog: Catalog, capsys) -> None:
+    url = f"duckdb:///{tmp_path}/empty.duckdb"
+    assert main(["lookup", A, "--warehouse", url]) == 2
+    assert "credit-etl warehouse init" in capsys.readouterr().err
+    open_warehouse(url).init(shipped_catalog)
+    assert main(["lookup", A, "--warehouse", url]) == 2
+    assert "credit-etl marts refresh" in capsys.readouterr().err
+    assert main(["marts", "refresh", "--warehouse", url]) == 0
+    assert "marts refreshed (full" in capsys.readouterr().out
+    assert main(["lookup", A, "--warehouse", url]) == 1
+    assert "no subject matches" in capsys.readouterr().out
