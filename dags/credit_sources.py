@@ -5,6 +5,10 @@ and every task imports ``etl.tasks`` when it runs, so parsing this file reads th
 else: no pandas, no Great Expectations, no database driver, no connection.
 
     discover ──▶ process (mapped: one task instance per delivery found) ──▶ record ──▶ publish
+                                                                    └──▶ audit
+
+``audit`` runs Great Expectations itself on a sample of each delivery (``etl.gx_audit``) once the
+deliveries are processed, so GX's cost never delays a load.
 
 ``publish`` carries the dataset's Asset as its outlet and is skipped when no row was loaded, so an
 Asset event means new or corrected rows reached the warehouse table.
@@ -79,6 +83,13 @@ def build(spec: DagSpec) -> Any:
             # One slice request rather than an XCom lookup per item.
             return tasks.record(spec.source_id, list(results[:]) if results else [], report)
 
+        # After every process attempt, whatever its outcome; GX's cost stays off the loads' path.
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def audit(items: Any) -> list[dict[str, Any]]:
+            from etl import tasks
+
+            return tasks.audit(list(items) if items else [])
+
         @task(outlets=[Asset(spec.asset_uri)])
         def publish(summary: dict[str, Any]) -> int:
             if not summary["rows_loaded"]:
@@ -88,6 +99,7 @@ def build(spec: DagSpec) -> Any:
         items = discover()
         results = process.expand(item=items)
         publish(record(results, XComArg(items.operator, key="report")))
+        results >> audit(items)
 
     return source_dag()
 

@@ -11,6 +11,9 @@ schedules, retries and records. What it guarantees:
   quarantine and the ledger row in one transaction;
 - a delivery rejected whole (unreadable, missing required columns) gets a ledger row and a feedback
   file saying why, in Chinese, for the clerk.
+
+Validation is the Arrow engine's; GX's own run on a sample of the delivery is a separate step
+(``etl.gx_audit.audit_drop``), so its import and fixed cost do not delay the load.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
+
+# The ledger's reason for a delivery none of whose rows passed (each row carries its own reasons).
+ALL_ROWS_REJECTED = "ALL_ROWS_REJECTED"
 
 STATUS_TEXT = {
     "loaded": "全部入库",
@@ -113,9 +120,11 @@ def process_drop(
         if previous is not None:  # a failed attempt: redo it in place
             base = base.replace(ledger_id=previous.ledger_id)
 
-    staging = f"staging/{drop.sha256}-{drop.dataset}-{drop.department}"
+    # One directory per attempt: a second worker on the same delivery must neither overwrite nor
+    # delete this one's staged files (whichever loads second records a duplicate, see Warehouse.load).
+    staging = f"staging/{drop.sha256}-{drop.dataset}-{drop.department}-{uuid.uuid4().hex[:12]}"
     try:
-        with _local_copy(storage, drop) as path:
+        with local_copy(storage, drop) as path:
             return _load(drop, dataset, catalog, warehouse, storage, path, staging, base, batch_rows)
     except DeliveryRejected as exc:
         log.warning("%s: rejected whole: %s", drop.delivery_id, exc)
@@ -163,6 +172,9 @@ def _load(
         status=status, finished_at=now(), rows_read=routed.accepted + routed.rejected,
         rows_loaded=routed.accepted, rows_rejected=routed.rejected,
     )  # fmt: skip
+    if status == "rejected" and routed.rejected:  # the ledger says why too, not only each row
+        message = f"全部{routed.rejected}行均未通过校验，未入库；每行的问题和修改建议见反馈文件"
+        row = row.replace(error_reason=ALL_ROWS_REJECTED, error_message=message)
     files = _feedback(storage, drop, dataset, catalog, row, routed.items)
     row = row.replace(feedback_paths=(files.xlsx_key, files.csv_key))
     report = warehouse.load(
@@ -217,7 +229,8 @@ def _route(
         batches = stack.enter_context(closing(delivery.batches()))
         for batch in batches:
             conformed = conform_batch(batch, mapping, dataset)
-            verdicts = validate_batch(conformed, dataset, state)
+            # GX itself runs on a sample afterwards, off the critical path (etl.gx_audit).
+            verdicts = validate_batch(conformed, dataset, state, gx_sample_rows=0)
             keep = pc.invert(verdicts.rejected)
             accepted = accepted_table(
                 conformed.typed.filter(keep), dataset, delivery_id=drop.delivery_id,
@@ -308,7 +321,7 @@ def _feedback(
 
 
 @contextmanager
-def _local_copy(storage: Storage, drop: Drop) -> Iterator[Path]:
+def local_copy(storage: Storage, drop: Drop) -> Iterator[Path]:
     """The raw delivery as a local file: itself on a local root, a temporary copy otherwise."""
     local = storage.local_path(drop.raw_key)
     if local is not None:

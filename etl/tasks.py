@@ -224,6 +224,30 @@ def process(item: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def audit(items: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """GX's audit of each discovered delivery's sample (``etl.gx_audit``), after ``process``: kept in
+    the storage root for the report; fails when the Arrow engine disagreed with GX on any of them."""
+    from etl import settings
+    from etl.catalog import load_catalog
+    from etl.drop import Drop
+    from etl.errors import CreditEtlError
+    from etl.gx_audit import audit_drop
+    from etl.storage import Storage
+
+    catalog = load_catalog(settings.catalog_dir())
+    storage = Storage(settings.storage_root())
+    audits = []
+    for item in items or []:
+        result = audit_drop(Drop.from_manifest(dict(item["drop"])), catalog=catalog, storage=storage)
+        if result is not None:
+            audits.append({k: result[k] for k in ("delivery_id", "file_name", "success", "agrees")})
+    disagreeing = [a["delivery_id"] for a in audits if not a["agrees"]]
+    if disagreeing:
+        raise CreditEtlError(f"the Arrow engine disagrees with GX on the sample of {', '.join(disagreeing)}; "
+                             "see the log and the audits under gx_audit/")  # fmt: skip
+    return audits
+
+
 def record(source_id: str, results: Iterable[Mapping[str, Any]] | None,
            report: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """Summarises the run (the ledger rows are written by ``process``) and logs it."""

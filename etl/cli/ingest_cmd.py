@@ -2,7 +2,7 @@
 
 Exit codes: 0 when the delivery was processed (with or without rejected rows) or was a duplicate;
 1 when it was rejected whole or every row was rejected; 2 for a usage error; a failure raises after
-it is recorded in the ledger.
+it is recorded in the ledger. ``--gx-audit`` adds GX's own run on a sample (``etl.gx_audit``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", metavar="ROOT", help="default: $CREDIT_ETL_STORAGE or var/storage")
     parser.add_argument("--catalog", type=Path, help="catalog directory (default: the project's)")
     parser.add_argument("--json", action="store_true", help="print the ledger row as one JSON object")
+    parser.add_argument("--gx-audit", action="store_true",
+                        help="then run Great Expectations itself on a sample of the delivery beside the "
+                             "Arrow engine (seconds more) and print its result as gx_audit")  # fmt: skip
     parser.set_defaults(handler=run_ingest)
 
 
@@ -70,11 +73,19 @@ def run_ingest(args: argparse.Namespace) -> int:
     result = process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)
     row = result.as_dict()
     row["feedback_paths"] = [storage.location(key) for key in row["feedback_paths"]]
+    if args.gx_audit:
+        from etl.gx_audit import audit_drop
+
+        audit = audit_drop(drop, catalog=catalog, storage=storage)
+        row["gx_audit"] = None if audit is None else {
+            k: audit[k] for k in ("success", "agrees", "evaluated_expectations", "successful_expectations",
+                                  "failed", "differences", "rows")
+        }  # fmt: skip
     if args.json:
         print(json.dumps(row, ensure_ascii=False, default=str))
     else:
         for key in ("delivery_id", "status", "rows_read", "rows_loaded", "rows_rejected",
-                    "error_reason", "error_message", "feedback_paths", "ledger_id"):  # fmt: skip
+                    "error_reason", "error_message", "feedback_paths", "ledger_id", "gx_audit"):  # fmt: skip
             if row.get(key) not in (None, [], ""):
                 print(f"{key:>14}: {row[key]}")
     return 0 if result.ok else 1

@@ -34,9 +34,9 @@ Arrow engine's; if they differ (a bug), the difference is logged as an error and
 rest of the delivery, that batch included. ``gx_sample_rows=0`` skips the sample.
 
 Cost: the sample costs GX's fixed price, about 0.5–0.7 s per delivery whatever its size, and GX's
-import about 3–4 s once per process (``python -m bench.validate`` measures the engines). A pipeline
-that must not pay them in the delivery's run can pass ``gx_sample_rows=0`` and run
-``gx_sample.audit`` elsewhere (e.g. an audit task over the day's archived deliveries).
+import about 3–4 s once per process (``python -m bench.validate`` measures the engines). The
+pipeline does not pay them in the delivery's run: ``process_drop`` passes ``gx_sample_rows=0`` and
+``etl.gx_audit`` runs ``gx_sample.audit`` afterwards (the DAGs' ``audit`` task, ``ingest --gx-audit``).
 GX is imported on first use (seconds), never when this package is imported.
 """
 

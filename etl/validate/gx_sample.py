@@ -31,7 +31,7 @@ from etl.validate.verdicts import ExpectationOutcome
 if TYPE_CHECKING:
     from etl.conform import ConformedBatch
 
-SAMPLE_ROWS = 5_000  # etl.validate.GX_SAMPLE_ROWS is the pipeline's default
+SAMPLE_ROWS = 5_000  # as etl.validate.GX_SAMPLE_ROWS; etl.gx_audit audits this many rows
 SHOWN_ROWS = 10  # source rows named per difference
 
 
@@ -105,7 +105,7 @@ def check_sample(
 
 def audit(conformed: ConformedBatch, dataset: Dataset, *, rows: int = SAMPLE_ROWS) -> GxSample:
     """Both engines on the first ``rows`` rows of a conformed batch, outside a delivery's validation
-    (e.g. an audit task over the day's archived deliveries, when the pipeline skips the sample)."""
+    (``etl.gx_audit``, after the pipeline has loaded the delivery without the sample)."""
     from etl.validate import arrow_engine, current_checks, current_suite
     from etl.validate.columns import Columns
 

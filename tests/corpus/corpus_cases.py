@@ -4,7 +4,8 @@ One ``Case`` per builder in ``build_corpus`` (same name). ``outcome`` is the led
 ``refused`` for an entry the landing zone moves aside unread (unsafe name, link, not a file: no bytes
 were read, so there is no ledger row; the reason goes to the department as a note in ``outbox/``).
 ``reason`` is the ledger's ``error_reason`` for a delivery rejected whole, the quarantine rule of the
-rejected rows otherwise, or the refusal code; ``phrase`` must appear in the Chinese message the clerk
+rejected rows otherwise (a delivery none of whose rows passed has ``ALL_ROWS_REJECTED`` in the
+ledger), or the refusal code; ``phrase`` must appear in the Chinese message the clerk
 gets (ledger message and feedback file, quarantine reason, or outbox note).
 
 ``python tests/corpus/corpus_cases.py`` prints the README table (a test checks that it matches).
@@ -86,8 +87,8 @@ CASES: tuple[Case, ...] = (
          "NOT_A_DATE", "不是有效日期", loaded=2, rejected=4),
     Case("formula_file_name", "file named =HYPERLINK(1)+cmd.csv", PARTLY, "NOT_A_DATE", "不是有效日期",
          loaded=5, rejected=1),
-    Case("all_rows_invalid", "every row has an impossible date", REJECTED, "NOT_A_DATE", "不是有效日期",
-         rejected=6),
+    Case("all_rows_invalid", "every row has an impossible date (ledger: ALL_ROWS_REJECTED)", REJECTED,
+         "NOT_A_DATE", "不是有效日期", rejected=6),
     # Workbooks and extensions that lie
     Case("xlsx_named_csv", "a workbook named .csv", LOADED, None, "", loaded=6),
     Case("csv_named_xlsx", "a GBK CSV named .xlsx", LOADED, None, "", loaded=6),

@@ -5,6 +5,7 @@ the ledger written and the dataset's Asset updated; a second run finds nothing a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -60,6 +61,10 @@ def test_a_landing_dag_runs_end_to_end_and_updates_its_asset_only_when_rows_load
     assert archived.name == f"{row.sha256}__{delivered}"
     assert sorted(p.suffix for p in (zone / "outbox").iterdir()) == [".csv", ".xlsx"]
     assert asset_events(landing_env, asset_uri(ref.dataset.table)) == 1
+    # The audit task ran GX on the delivery's sample after process and kept its result.
+    (audit,) = (Path(landing_env["CREDIT_ETL_HOME"]) / "storage" / "gx_audit").rglob("*.json")
+    assert audit.stem == row.sha256
+    assert json.loads(audit.read_text(encoding="utf-8"))["agrees"]
 
     run_airflow(["dags", "test", SOURCE], landing_env, timeout=240)
 

@@ -162,6 +162,26 @@ def test_ingest_command_prints_the_ledger_row_as_json(demo, catalog, tmp_path, c
     assert {Path(p).suffix for p in row["feedback_paths"]} == {".xlsx", ".csv"}
 
 
+def test_gx_audit_runs_gx_on_a_sample_after_the_load_and_keeps_it(demo, tmp_path, monkeypatch, capsys):
+    from etl.cli import main
+
+    out, manifest = demo
+    delivery = next(d for d in manifest["deliveries"] if d["source_id"] == "admin_penalty__yjgl__landing")
+    monkeypatch.setenv("CREDIT_ETL_HOME", str(tmp_path))
+    code = main(["ingest", str(out / delivery["path"]), "--dataset", "admin_penalty",
+                 "--department", "yjgl", "--json", "--gx-audit"])
+    row = json.loads(capsys.readouterr().out)
+    audit = row["gx_audit"]
+    assert code == 0 and audit["agrees"] and audit["differences"] == []
+    assert audit["rows"] == min(delivery["rows"], 5000) and not audit["success"]
+    # The identifier checks are GX expectations of their own in GX's result.
+    failed = {f["type"] for f in audit["failed"]}
+    assert "expect_column_values_to_be_valid_uscc" in failed, failed
+    assert audit["evaluated_expectations"] > audit["successful_expectations"]
+    stored = tmp_path / "storage" / "gx_audit" / "yjgl" / "admin_penalty" / f"{row['sha256']}.json"
+    assert json.loads(stored.read_text(encoding="utf-8"))["failed"] == audit["failed"]
+
+
 def test_ingest_command_refuses_unknown_input_cleanly(tmp_path, capsys):
     from etl.cli import main
 
