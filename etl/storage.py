@@ -20,9 +20,11 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,10 +82,17 @@ class Storage:
         full = self._full(key)
         parent = full.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        tmp = f"{full}.part"
-        with self.fs.open_output_stream(tmp) as out:
-            yield out
-        self.fs.move(tmp, full)
+        # A name of its own: two workers writing the same key (the same delivery taken up twice)
+        # must not write into one temporary file; whichever renames last wins, whole.
+        tmp = f"{parent}/.{uuid.uuid4().hex[:16]}.part"
+        try:
+            with self.fs.open_output_stream(tmp) as out:
+                yield out
+            self.fs.move(tmp, full)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(tmp)
+            raise
 
     def open_read(self, key: str) -> IO[bytes]:
         return self.fs.open_input_stream(self._full(key))

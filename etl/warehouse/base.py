@@ -349,6 +349,12 @@ class Warehouse(ABC):
             session.lock(table.name)
             self._require_table(session, table)
             loaded_at = session.rows("SELECT now()")[0][0]
+            earlier = self._processed_by_another(session, row)
+            if earlier is not None:
+                # Another worker loaded the same delivery since this one looked it up in the ledger.
+                note = f"与台账 {earlier} 相同"
+                written = self._write_ledger(session, _as_duplicate(row, note))
+                return LoadReport(ledger=written, loaded_at=_shanghai(loaded_at))
             if accepted:
                 session.stage(st.STAGE_KEYS, st.stage_key_columns(table), accepted)
                 _refuse_bad_keys(session, table, row)
@@ -383,6 +389,20 @@ class Warehouse(ABC):
             quarantined=counts["quarantined"],
             subjects=counts["subjects"],
         )
+
+    def _processed_by_another(self, session: Session, row: LedgerRow) -> int | None:
+        """The ledger id of another attempt that processed these bytes for this dataset and department
+        (checked under the table's lock, so two workers cannot both load them); None for a reprocess."""
+        if row.reprocess_of is not None:
+            return None
+        found = session.rows(
+            "SELECT ledger_id FROM deliveries WHERE sha256 = $sha256 AND dataset = $dataset "
+            "AND department = $department AND status IN ('loaded', 'loaded_with_rejections', 'rejected') "
+            "AND ledger_id <> CAST($ledger_id AS BIGINT) ORDER BY ledger_id LIMIT 1",
+            {"sha256": row.sha256, "dataset": row.dataset, "department": row.department,
+             "ledger_id": row.ledger_id if row.ledger_id is not None else -1},
+        )  # fmt: skip
+        return int(found[0][0]) if found else None
 
     def _require_table(self, session: Session, table: DatasetTable) -> None:
         present = _columns(session, table.name)
@@ -538,6 +558,13 @@ def _check_batch(batch: LoadBatch, table: DatasetTable) -> tuple[StagedFile | No
         if found != [row.delivery_id]:
             raise WarehouseError(f"{label}: rejected rows carry delivery_id {found[:3]}")
     return (accepted if n_accepted else None), (rejected if n_rejected else None)
+
+
+def _as_duplicate(row: LedgerRow, note: str) -> LedgerRow:
+    """The ledger row of an attempt that found its delivery already processed (as ``process_drop``
+    records a duplicate: nothing read or loaded by it)."""
+    return row.replace(status="duplicate", rows_read=0, rows_loaded=0, rows_rejected=0, feedback_paths=(),
+                       error_reason=None, error_message=None, notes=note)  # fmt: skip
 
 
 def _refuse_bad_keys(session: Session, table: DatasetTable, row: LedgerRow) -> None:
