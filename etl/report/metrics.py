@@ -243,6 +243,13 @@ class _RejectionFigures:
     corrected: int
 
 
+def _grouped(rejections: Iterable[Rejection], by: str) -> dict[str, list[Rejection]]:
+    groups: dict[str, list[Rejection]] = defaultdict(list)
+    for rejection in rejections:
+        groups[getattr(rejection, by)].append(rejection)
+    return groups
+
+
 def _rejection_figures(rejections: Iterable[Rejection], inputs: ReportInputs,
                        received: Mapping[str, dt.datetime]) -> _RejectionFigures:  # fmt: skip
     rejected = code = corrected = 0
@@ -312,12 +319,11 @@ def departments(inputs: ReportInputs, period_rows: list[LedgerRow], found: list[
     rates = {r.department: r for r in publication.department_rates}
     ids = list(dict.fromkeys(ref.source.department for ref in catalog.sources()))
     ids += sorted({r.department for r in period_rows} - set(ids))
+    rejections = _grouped(inputs.rejections, "department")
     result = []
     for department in ids:
         rows = [r for r in period_rows if r.department == department]
-        figures = _rejection_figures(
-            (r for r in inputs.rejections if r.department == department), inputs, received
-        )
+        figures = _rejection_figures(rejections.get(department, []), inputs, received)
         rate = rates.get(department)
         code_records = _code_records(rows, catalog)
         info = catalog.departments.get(department)
@@ -378,14 +384,14 @@ def datasets(inputs: ReportInputs, period_rows: list[LedgerRow], found: list[Obl
     catalog = inputs.catalog
     consistency, _ = _consistency_by_dataset(inputs)
     publication = _publication_report(inputs)
+    rejections = _grouped(inputs.rejections, "dataset")
     result = []
     for dataset in catalog.datasets.values():
         rows = [r for r in period_rows if r.dataset == dataset.id]
         tally = _Tally.of(rows)
         failing: Counter[str] = Counter()
-        for rejection in inputs.rejections:
-            if rejection.dataset == dataset.id:
-                failing.update(_dimensions_of(rejection, catalog))
+        for rejection in rejections.get(dataset.id, []):
+            failing.update(_dimensions_of(rejection, catalog))
         checked, involved = consistency.get(dataset.id, (0, 0))
         on_time = _on_time(o for o in found if o.dataset == dataset.id)
         pub = [r for r in publication.rates if r.dataset == dataset.id]
@@ -424,10 +430,12 @@ def top_reasons(inputs: ReportInputs, ledger: Iterable[LedgerRow]) -> list[dict[
     counts: Counter[str] = Counter()
     rows: Counter[str] = Counter()
     examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    first_dataset: dict[str, Dataset | None] = {}
     for rejection in inputs.rejections:
         dataset = catalog.datasets.get(rejection.dataset)
         for rule in {r.rule for r in rejection.reasons}:
             rows[rule] += 1
+            first_dataset.setdefault(rule, dataset)
         for reason in rejection.reasons:
             counts[reason.rule] += 1
             if len(examples[reason.rule]) >= EXAMPLES_PER_REASON:
@@ -451,10 +459,8 @@ def top_reasons(inputs: ReportInputs, ledger: Iterable[LedgerRow]) -> list[dict[
     ranked = sorted(counts, key=lambda rule: (-counts[rule], rule))[:TOP_REASONS]
     result = []
     for rule in ranked:
-        dataset = catalog.datasets.get(next(
-            (r.dataset for r in inputs.rejections if any(x.rule == rule for x in r.reasons)), ""
-        ))  # fmt: skip
-        dimension = dim.dimension_of(rule, dataset)
+        # A catalog rule id (one_of, require, compare) is judged in the first dataset that used it.
+        dimension = dim.dimension_of(rule, first_dataset.get(rule))
         result.append({
             "rule": rule, "dimension": dimension, "dimension_title": dim.TITLES[dimension],
             "reasons": counts[rule], "rows": rows[rule], "examples": examples[rule],
