@@ -304,3 +304,16 @@ def test_readme_lists_every_case_with_its_outcome():
     assert start in text and end in text, "README.md lacks the corpus table markers"
     table = text.split(start, 1)[1].split(end, 1)[0]
     assert table == readme_table(), "regenerate with: python tests/corpus/corpus_cases.py"
+
+
+def test_a_workbook_inflating_past_the_total_limit_is_refused_unread(tmp_path: Path, monkeypatch):
+    """The total cap, for packages whose members each compress normally (the zip bomb case is the
+    ratio check): lowered here so a real workbook exceeds it."""
+    from etl.errors import DeliveryRejected
+    from etl.read import open_delivery, sniff
+
+    path = tmp_path / builders()["xlsx_named_csv"](tmp_path)
+    monkeypatch.setattr(sniff, "MAX_INFLATED_BYTES", 10_000)
+    with pytest.raises(DeliveryRejected) as caught:
+        open_delivery(path, load_catalog().datasets[DATASET])
+    assert caught.value.reason == "WORKBOOK_TOO_LARGE" and "超出平台可处理的范围" in caught.value.message
