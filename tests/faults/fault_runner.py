@@ -3,7 +3,8 @@ that a test can kill it (SIGKILL), restart a server under it, or let it go on.
 
     python fault_runner.py --pause-at append --reached R [--resume G] -- ingest FILE --dataset …
 
-``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``conform`` (the
+``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``claim`` (a
+landing-zone file about to be claimed), ``conform`` (the
 first batch being conformed: staged files open, nothing in the warehouse yet) or ``committed`` (the
 load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its
 WAL). On reaching it the runner creates the file ``--reached`` and waits, without a time limit of
@@ -35,6 +36,17 @@ def without_gx_sample() -> None:
 
 
 def install(point: str, reached: Path, resume: Path | None) -> None:
+    if point == "claim":
+        import etl.sources.landing
+
+        claim = etl.sources.landing._claim
+
+        def paused_claim(*args, **kwargs):
+            pause(reached, resume)
+            return claim(*args, **kwargs)
+
+        etl.sources.landing._claim = paused_claim
+        return
     if point == "conform":
         import etl.conform
 
