@@ -73,7 +73,7 @@ def facts_select(dataset: Dataset, table_name: str, record_filter: str) -> str:
         subject_kind=subject_kind_sql(table),
         subject_name=column(name) if name else NULL_TEXT,
         subject_type=column(CATEGORY_FIELD) if table.has_fields(CATEGORY_FIELD) else NULL_TEXT,
-        record_key=" || '|' || ".join(f"CAST({column(k)} AS VARCHAR)" for k in table.dedup_key),
+        record_key=" || '|' || ".join(_key_part(k) for k in table.dedup_key),
         fact_date=entry,
         exit_date=exit_,
         authority=column(authority) if authority else NULL_TEXT,
@@ -139,6 +139,11 @@ def _separator(dataset: Dataset) -> str:
     fields = {f.name: f for f in dataset.fields}
     spec = fields.get(rules.PENALTY_TYPES_FIELD)
     return (spec.separator if spec is not None and spec.separator else None) or ";"
+
+
+def _key_part(name: str) -> str:
+    """One dedup-key value as text, with '\\' and '|' escaped so that joined keys never collide."""
+    return f"replace(replace(CAST({column(name)} AS VARCHAR), '\\', '\\\\'), '|', '\\|')"
 
 
 def _code(name: str, table: DatasetTable) -> str:

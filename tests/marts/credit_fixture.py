@@ -9,7 +9,8 @@ Subjects (codes computed here, all valid):
 - D 柳州市丁化工有限公司: penalties 2025-12-10 吊销许可证件, 2026-03-05 fine 12 万元, 2026-08-20
   责令停产停业 (serious), 2026-09-01 警告 (not serious); carries registration number REGNO_D;
 - E 柳州市戊食品有限公司: serious penalties 2025-09-01 (outside twelve months of 2026-09-15),
-  2026-02-01, 2026-06-01.
+  2026-02-01, 2026-06-01;
+- F 柳州市己商贸有限公司: two 警告 whose dedup keys (文书号, 名称) contain '|'.
 
 Key supervision targets with N = 2 are worked out by hand in ``EXPECTED_TARGETS`` (twelve months
 up to a day D: decided after D minus twelve months, up to D).
@@ -45,10 +46,11 @@ B = make_uscc("450203", "MA5B0002")
 C = make_idcard("45020219800101123")
 D = make_uscc("450204", "MA5D0004")
 E = make_uscc("450205", "MA5E0005")
+F = make_uscc("450206", "MA5F0006")
 REGNO_D = "45020000001234" + regno.calc_check_char("45020000001234")
 AUTHORITY_USCC = make_uscc("450200", "00000011", prefix="11")
 NAMES = {A: "柳州市甲建材有限公司", B: "柳州市乙物流有限公司", C: "韦某某", D: "柳州市丁化工有限公司",
-         E: "柳州市戊食品有限公司"}  # fmt: skip
+         E: "柳州市戊食品有限公司", F: "柳州市己商贸有限公司"}  # fmt: skip
 
 
 def safety_rows(*, with_exit: bool) -> list[dict[str, str]]:
@@ -105,6 +107,9 @@ def penalty_rows() -> list[dict[str, str]]:
         _penalty(E, 7, "2026-06-01", "降低资质等级", remarks="=HYPERLINK(\"http://x\")"),
         {**_penalty(D, 8, "2026-06-03", "警告"), "subject_name": NAMES[C], "subject_category": "自然人",
          "uscc": "", "legal_rep": "", "id_type": "身份证", "id_no": C},
+        # Two keys whose parts joined with '|' would read the same: the marts must keep both.
+        {**_penalty(F, 9, "2026-01-15", "警告"), "decision_no": "柳市监罚〔2026〕9号|补"},
+        {**_penalty(F, 9, "2026-01-15", "警告"), "subject_name": "补|" + NAMES[F]},
     ]
 
 

@@ -26,6 +26,7 @@ from credit_fixture import (
     C,
     D,
     E,
+    F,
     court_rows,
     penalty_rows,
     safety_rows,
@@ -140,7 +141,9 @@ def test_serious_penalties_follow_the_rule(loaded: dict[str, Any]) -> None:
 def test_profiles_of_the_fixture(loaded: dict[str, Any]) -> None:
     with loaded["warehouse"]._session("test") as session:
         d, c, a = read.profile(session, D), read.profile(session, C), read.profile(session, A)
+        f = read.profile(session, F)
         d_domains = read.domains(session, D)
+    assert f is not None and f["penalties"] == 2 and f["former_names"] in (NAMES[F], "补|" + NAMES[F])
     assert d is not None and c is not None and a is not None
     assert (d["name"], d["subject_type"], d["division"], d["penalties"], d["latest_penalty"]) == (
         NAMES[D], "法人及非法人组织", "450204", 4, dt.date(2026, 9, 1)
@@ -164,7 +167,7 @@ def test_profiles_of_the_fixture(loaded: dict[str, Any]) -> None:
         (D[8:17], [D]),  # the organisation code inside the USCC
         (D.lower(), [D]),
         (NAMES[E], [E]),
-        ("柳州市", sorted([A, B, D, E])),  # partial name
+        ("柳州市", sorted([A, B, D, E, F])),  # partial name
         ("无此企业", []),
     ],
 )
