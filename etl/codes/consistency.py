@@ -34,8 +34,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.codes import orgcode as orgcode_module
 from etl.codes import reasons, uscc
-from etl.codes._verdicts import Values, _as_strings, format_messages, normalise_array
+from etl.codes._verdicts import Values, _as_strings, check, format_messages, mask_idcards, normalise_array
 
 NAME_SEPARATOR = "、"
 
@@ -88,9 +89,28 @@ def orgcode_mismatch_table(uscc_values: Values, orgcodes: Values) -> pa.Table:
             "expected": expected.take(pa.array(rows)),
         }
     )
-    return _with_message(
-        found, reasons.ORGCODE_MISMATCH, {"orgcode": found["orgcode"], "expected": found["expected"]}
-    )
+    shown = _shown_in_message(normalise_array(uscc_values).take(pa.array(rows)), found)
+    return _with_message(found, reasons.ORGCODE_MISMATCH, shown)
+
+
+# An 18-character value of digits (the last may be X) in a USCC column may be an identity number.
+_ID_SHAPED = r"^[0-9]{17}[0-9X]$"
+
+
+def _shown_in_message(codes: pa.StringArray, found: pa.Table) -> dict[str, pa.Array]:
+    """The orgcode and expected fields of mismatch messages, with anything that may be (part of)
+    an identity number hidden: an "organisation code" that is not 9 characters long is masked as
+    identity numbers are, and positions 9-17 of a USCC-column value shaped like an identity number
+    (a valid one, or one that is no valid USCC) are not shown at all (they hold the birth date)."""
+    orgcode, expected = found["orgcode"], found["expected"]
+    nine = pc.equal(pc.utf8_length(orgcode), orgcode_module.LENGTH)
+    shown_orgcode = pc.if_else(nine, orgcode, mask_idcards(orgcode))
+    if not len(codes):
+        return {"orgcode": shown_orgcode, "expected": expected}
+    as_idcard, as_uscc = check(codes, "idcard").valid, check(codes, "uscc").valid
+    personal = pc.and_(pc.match_substring_regex(codes, _ID_SHAPED), pc.or_(as_idcard, pc.invert(as_uscc)))
+    hidden = pc.replace_substring_regex(expected, "(?s).", "*")
+    return {"orgcode": shown_orgcode, "expected": pc.if_else(personal, hidden, expected)}
 
 
 def _codes_for_grouping(codes: Values) -> pa.StringArray:

@@ -72,6 +72,23 @@ def test_orgcode_mismatch_per_row() -> None:
     ]
 
 
+def test_orgcode_mismatch_messages_do_not_show_identity_numbers() -> None:
+    # Identity numbers typed into either column (people do, for self-employed businesses).
+    ids = ["360426199101010071", "44011320141005001X", "110105194912310021"]
+    usccs = pa.array([A] * len(ids) + ids)
+    orgcodes = pa.array(ids + ["600037342"] * len(ids))
+    found = consistency.orgcode_mismatch_table(usccs, orgcodes)
+    messages = found["message"].to_pylist()
+    assert found["row"].to_pylist() == list(range(2 * len(ids)))
+    for number in ids:
+        for part in (number, number[6:14], number[8:17], number[4:10]):
+            assert not any(part in message for message in messages), part
+    assert "3604**********0071" in messages[0]
+    # A real organisation code and positions 9-17 of a real USCC are still shown.
+    assert "600037341" in messages[0]
+    assert "600037342" in messages[len(ids)]
+
+
 def test_empty_batches() -> None:
     empty = pa.array([], pa.string())
     assert consistency.one_code_many_names(empty, empty).num_rows == 0
