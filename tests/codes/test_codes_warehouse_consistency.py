@@ -13,13 +13,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
+from backends import BACKENDS, backend_url
 
 import etl.cli
 from etl.catalog import Catalog, load_catalog
@@ -30,8 +28,6 @@ from etl.drop import receive_file
 from etl.pipeline import process_drop
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def make_uscc(prefix: str, organisation: str) -> str:
@@ -147,22 +143,6 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-@contextmanager
-def backend_url(backend: str, directory: Path) -> Iterator[str]:
-    """A warehouse URL on ``backend``: a DuckDB file in ``directory``, or a PostgreSQL schema of its
-    own, dropped afterwards."""
-    if backend == "duckdb":
-        yield f"duckdb:///{directory}/warehouse.duckdb"
-        return
-    schema = f"codes_test_{uuid.uuid4().hex[:12]}"
-    try:
-        yield f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-BACKENDS = ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

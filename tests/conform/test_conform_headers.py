@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from etl.catalog import Catalog, Dataset, load_catalog
+from etl.catalog import Catalog, Dataset
 from etl.conform import HeaderMatcher, map_headers
 from etl.errors import DeliveryRejected
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from etl.calendar import WorkCalendar
-from etl.catalog import CalendarOverrides, Catalog, Sla, load_catalog
+from etl.catalog import CalendarOverrides, Catalog, Sla
 from etl.freshness import (
     BREACHED,
     DUE_SOON,
@@ -205,11 +205,6 @@ def test_a_year_the_calendar_does_not_know_is_undecidable_not_guessed() -> None:
     known = WorkCalendar(CalendarOverrides(years={2027: {"holidays": [D(2027, 1, 1)]}}))
     assert check_change(SOURCE, change, D(2026, 12, 29), known, working_days=5).state == OK
     assert check_change(SOURCE, change, D(2027, 1, 6), known, working_days=5).state == BREACHED
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def test_a_certain_breach_wins_over_an_undecidable_rule(catalog: Catalog) -> None:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from etl.catalog import Catalog, load_catalog
+from etl.catalog import Catalog
 from etl.demo_data import generate
 from etl.drop import receive_file
 from etl.pipeline import process_drop
@@ -26,26 +23,10 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("demo")
     manifest = generate(out, seed=7, scale=0.4)
     return out, manifest
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path}/w.duckdb"
-        return
-    schema = f"pipe_{uuid.uuid4().hex[:12]}"
-    yield f"{POSTGRES_URL}?schema={schema}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def answer_key(out: Path, delivery: dict) -> dict[int, str]:

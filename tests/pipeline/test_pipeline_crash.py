@@ -9,15 +9,15 @@ delivery without a crash.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
 import pyarrow as pa
 import pytest
+from backends import BACKENDS, backend_url
 
-from etl.catalog import Catalog, load_catalog
+from etl.catalog import Catalog
 from etl.demo_data import generate
 from etl.drop import receive_file
 from etl.pipeline import process_drop
@@ -25,7 +25,6 @@ from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SOURCE = "admin_penalty__scjg__landing"
 TABLES = ("admin_penalty", "admin_penalty_history", "quarantine", "subjects")
 # Columns that record when, not what: they differ between any two runs.
@@ -37,11 +36,6 @@ class Crash(RuntimeError):
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
 def delivery(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     manifest = generate(out, seed=11, scale=0.5, sources=[SOURCE], file_format="csv")
@@ -49,25 +43,16 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {**record, "file": out / record["path"]}
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def make_warehouse(request: pytest.FixtureRequest, tmp_path: Path, catalog: Catalog) -> Iterator:
-    schemas: list[str] = []
+    with ExitStack() as cleanup:
 
-    def make(name: str) -> Warehouse:
-        if request.param == "duckdb":
-            url = f"duckdb:///{tmp_path}/{name}.duckdb"
-        else:
-            schemas.append(f"crash_{uuid.uuid4().hex[:12]}")
-            url = f"{POSTGRES_URL}?schema={schemas[-1]}"
-        warehouse = open_warehouse(url)
-        warehouse.init(catalog)
-        return warehouse
+        def make(name: str) -> Warehouse:
+            warehouse = open_warehouse(cleanup.enter_context(backend_url(request.param, tmp_path, name)))
+            warehouse.init(catalog)
+            return warehouse
 
-    yield make
-    if schemas:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        yield make
 
 
 def run(delivery: dict, catalog: Catalog, warehouse: Warehouse, storage: Storage):

@@ -9,16 +9,11 @@ from pathlib import Path
 import pytest
 from source_deliveries import DATASETS
 
-from etl.catalog import Catalog, load_catalog
+from etl.catalog import Catalog
 from etl.demo_data import generate
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import GOOD, make_batch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from validate_batches import GOOD, make_batch
 
 from etl.validate import DeliveryState, arrow_engine, current_suite, pyregex, suites, validate_batch
 from etl.validate.arrow_engine import UnsupportedExpectation, compile_suite

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from conftest import GOOD, make_batch
+from validate_batches import GOOD, make_batch
 
 from etl.validate import DeliveryState, validate_batch
 

@@ -8,7 +8,7 @@ import datetime as dt
 import random
 
 import pyarrow as pa
-from conftest import GOOD, make_batch
+from validate_batches import GOOD, make_batch
 
 from etl.catalog import Catalog, Dataset
 from etl.validate import DeliveryState, arrow_engine, current_checks, current_suite, gx_runner, validate_batch

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
+from backends import POSTGRES_URL
 
 from etl.catalog import Catalog, Dataset
 from etl.warehouse import open_warehouse
@@ -29,7 +30,6 @@ from etl.warehouse.ledger import SHANGHAI, LedgerRow
 from etl.warehouse.staging import accepted_schema, accepted_table
 
 ROWS = 1_000_000
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 pytestmark = pytest.mark.slow
 

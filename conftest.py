@@ -1,0 +1,34 @@
+"""Fixtures every test may use: the shipped catalog and a fresh warehouse URL per backend.
+
+At the top of the project, not in tests/, so that doctest collection of tests/ does not import it twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from backends import BACKENDS, backend_url, drop_schema
+
+from etl.catalog import Catalog, load_catalog
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(params=BACKENDS)
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty warehouse location on each backend (DuckDB file, PostgreSQL schema)."""
+    with backend_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """The name of a PostgreSQL schema the test may create; dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield schema
+    drop_schema(schema)
