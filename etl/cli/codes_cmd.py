@@ -19,16 +19,18 @@ if TYPE_CHECKING:
 
 KIND_CHOICES = ("auto", "uscc", "orgcode", "regno", "idcard")
 COLUMNS = ("line", "input", "kind", "normalised", "valid", "reason", "message")
-# Masked unless --show-personal: identity numbers, and unrecognised values that are all digits
-# (most likely identity numbers with a digit too many or too few).
+# Masked unless --show-personal: identity numbers, unrecognised values that are all digits (most
+# likely identity numbers with a digit too many or too few), and values of any other kind that fail
+# their check and have the shape of an identity number (people type those into USCC columns).
 MAY_BE_PERSONAL = r"^[0-9]+X?$"
+ID_SHAPED = r"^([0-9]{15}|[0-9]{17}[0-9X])$"
 
 CHECK_EPILOG = """\
 Input: one value per line, UTF-8 (with or without BOM) or GB18030; blank lines are skipped.
 Output: one verdict per value with the columns line, input, kind, normalised, valid, reason,
-message. CSV has a header row; JSON is JSON Lines (one object per line). Identity numbers (and,
-with --kind auto, unrecognised values made of digits) are masked as 3604**********0071
-unless --show-personal is given.
+message. CSV has a header row; JSON is JSON Lines (one object per line). Identity numbers (and
+unrecognised values made of digits, and invalid codes of 15 or 18 digits that may be identity
+numbers) are masked as 3604**********0071 unless --show-personal is given.
 Exit status: 0 if every value is valid, 1 if any is invalid, 2 on a usage error.
 """
 
@@ -112,9 +114,12 @@ def run_check(args: argparse.Namespace) -> int:
     if not args.show_personal:
         personal = pc.or_(
             pc.equal(verdicts.kind, "idcard"),
-            pc.and_(
-                pc.equal(verdicts.kind, "unknown"),
-                pc.match_substring_regex(verdicts.normalised, MAY_BE_PERSONAL),
+            pc.or_(
+                pc.and_(
+                    pc.equal(verdicts.kind, "unknown"),
+                    pc.match_substring_regex(verdicts.normalised, MAY_BE_PERSONAL),
+                ),
+                pc.and_(pc.invert(verdicts.valid), pc.match_substring_regex(verdicts.normalised, ID_SHAPED)),
             ),
         )
         shown_input = pc.if_else(personal, mask_idcards(inputs), inputs)

@@ -82,6 +82,49 @@ def test_json_lines_and_a_fixed_kind(codes_file: Path, capsys: pytest.CaptureFix
     }
 
 
+KIND_LINES = {
+    "uscc": ("９１１１００００６０００３７３４１ｌ", "91110000600037341L", True, None),
+    "orgcode": ("60003734-2", "600037342", False, "ORGCODE_BAD_CHECK"),
+    "regno": ("450200000012340", "450200000012340", True, None),
+    "idcard": ("360426910101007", "3604**********0071", True, None),
+}
+
+
+@pytest.mark.parametrize("output", ["csv", "json"])
+@pytest.mark.parametrize("kind", sorted(KIND_LINES))
+def test_every_kind_in_both_formats(
+    kind: str, output: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    value, normalised, valid, reason = KIND_LINES[kind]
+    path = tmp_path / "one.txt"
+    path.write_text(value + "\n", encoding="utf-8")
+    status, out = run(capsys, str(path), "--kind", kind, "--format", output)
+    if output == "json":
+        rows = [json.loads(line) for line in out.splitlines()]
+    else:
+        rows = list(csv.DictReader(io.StringIO(out)))
+        rows = [r | {"valid": r["valid"] == "true", "reason": r["reason"] or None} for r in rows]
+    assert status == (0 if valid else 1)
+    assert [(r["kind"], r["normalised"], r["valid"], r["reason"]) for r in rows] == [
+        (kind, normalised, valid, reason)
+    ]
+
+
+def test_identity_numbers_in_a_uscc_column_are_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("360426199101010071\n360426910101007\n121200004013590816\n", encoding="utf-8")
+    _, out = run(capsys, str(path), "--kind", "uscc", "--format", "json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["input"], r["normalised"]) for r in rows] == [
+        ("3604**********0071", "3604**********0071"),
+        ("3604*******1007", "3604*******1007"),
+        ("121200004013590816", "121200004013590816"),  # a valid USCC made of digits stays readable
+    ]
+    assert "199101" not in out and "910101" not in out
+
+
 def test_all_valid_exits_0_and_reads_gbk_from_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
