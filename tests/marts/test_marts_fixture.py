@@ -166,6 +166,8 @@ def test_profiles_of_the_fixture(loaded: dict[str, Any]) -> None:
         (REGNO_D, [D]),  # a legacy code the records carry
         (D[8:17], [D]),  # the organisation code inside the USCC
         (D.lower(), [D]),
+        (C, [C]),  # an identity number
+        (C[:6] + C[8:17], [C]),  # the same number in its old 15-digit form
         (NAMES[E], [E]),
         ("柳州市", sorted([A, B, D, E, F])),  # partial name
         ("无此企业", []),
