@@ -350,6 +350,27 @@ def build_all_rows_invalid(folder: Path) -> str:
 # Workbooks and extensions that lie
 
 
+def build_xlsx_formula_cells(folder: Path) -> str:
+    """A delivered workbook with a real formula (no cached value, as a program writes it) and a text
+    cell that starts like one. Formulas are never evaluated: their cached value is read, none here."""
+    header, rows = base()
+    rows = [list(r) for r in rows]
+    rows[0][column(header, "处罚决定日期")] = '=HYPERLINK("http://evil.example/")'  # a formula cell
+    rows[1][column(header, "罚款金额（万元）")] = "+1+cmd|' /C calc'!A0"  # text
+    return write(folder, "行政处罚_公式.xlsx", xlsx_bytes({"行政处罚": [header, *rows]}))
+
+
+def build_utf16_bom_body_utf8(folder: Path) -> str:
+    header, rows = base()
+    return write(folder, "行政处罚_BOM为UTF16.csv", codecs.BOM_UTF16_LE + csv_text(header, rows).encode())
+
+
+def build_concatenated_exports(folder: Path) -> str:
+    """Two exports pasted one under the other: the second header is a data row."""
+    header, rows = base()
+    return write(folder, "行政处罚_两次导出拼接.csv", csv_text(header, [*rows[:3], header, *rows[3:]]))
+
+
 def build_xlsx_named_csv(folder: Path) -> str:
     return write(folder, "行政处罚_其实是工作簿.csv", base_xlsx())
 
@@ -495,6 +516,23 @@ def build_json_nested_values(folder: Path) -> str:
 
 def build_json_deeply_nested(folder: Path) -> str:
     return write(folder, "行政处罚_深度嵌套.json", "[" * 100_000 + "]" * 100_000)
+
+
+def build_json_empty_array(folder: Path) -> str:
+    return write(folder, "行政处罚_空数组.json", "[]\n")
+
+
+def build_json_nul_escape(folder: Path) -> str:
+    records = _records()
+    records[1]["违法事实"] = "当事人销售\u0000不合格产品。"
+    return write(folder, "行政处罚_含NUL转义.json", json.dumps(records, ensure_ascii=False))
+
+
+def build_json_formula_cells(folder: Path) -> str:
+    records = _records()
+    records[0]["处罚决定日期"] = "=cmd|' /C calc'!A0"
+    records[1]["备注"] = "@SUM(1+1)"
+    return write(folder, "行政处罚_公式注入.json", json.dumps(records, ensure_ascii=False))
 
 
 def build_not_json(folder: Path) -> str:
