@@ -1,9 +1,10 @@
 """One raw batch -> canonical columns, typed, with the issues typing found.
 
 ``conform_batch`` keeps two views of the same rows: ``raw`` (the cells exactly as delivered, named by
-catalog field, for quarantine and feedback files) and ``typed`` (every catalog field, typed and
-normalised, for validation and the warehouse). Conform only types and normalises: whether a value is
-required, allowed, long enough or a valid code is for ``etl.validate`` to say.
+catalog field, for quarantine and feedback files; only a NUL is written out as ``\\x00``) and
+``typed`` (every catalog field, typed and normalised, for validation and the warehouse). Conform only
+types and normalises: whether a value is required, allowed, long enough or a valid code is for
+``etl.validate`` to say.
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ def conform_batch(batch: pa.RecordBatch, mapping: HeaderMapping, dataset: Datase
             found.append(issues)
         if (controls := control_characters(raw[name])) is not None:
             found.append(cell_issues.control_character_issues(rows, catalog_field, raw[name], controls))
+            # PostgreSQL text cannot hold NUL, nor can its JSON operators read a \u0000 escape: the
+            # quarantined copy of the cell shows it as \x00 (the delivered bytes are archived as they are).
+            raw[name] = pc.replace_substring(raw[name], "\x00", "\\x00")
 
     issues_table = pa.concat_tables(found) if found else cell_issues.empty_issues()
     return ConformedBatch(
