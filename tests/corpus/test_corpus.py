@@ -76,6 +76,7 @@ def make_warehouse(tmp_path: Path, catalog: Catalog) -> Iterator:
         warehouse.init(dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]}))
         return warehouse
 
+    make.schemas = schemas  # type: ignore[attr-defined]
     yield make
     if schemas:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
@@ -228,6 +229,22 @@ def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_wareh
         check_refusal(case, run)
     else:
         check_delivery(case, run)
+    if backend == "postgresql" and case.rejected:
+        check_quarantine_json_reads_in_sql(make_warehouse.schemas[-1], case.rejected)
+
+
+def check_quarantine_json_reads_in_sql(schema: str, rejected: int) -> None:
+    """Every quarantined cell and reason can be read with PostgreSQL's JSON operators (a \\u0000
+    escape anywhere in a document makes ->> fail for the whole row)."""
+    table = f'"{schema}".quarantine'
+    with psycopg.connect(POSTGRES_URL) as connection:
+        (messages,) = connection.execute(
+            f"SELECT count(r ->> 'message') FROM {table}, json_array_elements(reasons_json) r"
+        ).fetchone()
+        cells = connection.execute(f"SELECT raw_json ->> j.key FROM {table}, json_each(raw_json) j")
+        cells = cells.fetchall()
+    assert messages >= rejected
+    assert "\x00" not in "".join(cell for (cell,) in cells if cell)
 
 
 def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_path: Path):
