@@ -23,8 +23,9 @@ D3    wjw    2026-10-12  201 (name A with code B, decided 10-09) loaded; 202 rep
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
+
+from freshness.penalty_deliveries import penalty_catalog_dir  # the catalog cut down to admin_penalty
 
 from etl.catalog import Catalog, load_catalog
 from etl.drop import receive_file
@@ -33,10 +34,6 @@ from etl.pipeline import process_drop
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
-
-# The freshness tests' helper copies the catalog down to admin_penalty and the sources wanted.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "freshness"))
-from penalty_deliveries import penalty_catalog_dir
 
 HEADER = (
     "行政相对人名称,行政相对人类别,统一社会信用代码,法定代表人,法定代表人证件类型,法定代表人证件号码,"
