@@ -109,3 +109,13 @@ def test_a_dataset_added_to_the_catalog_adds_its_dags(tmp_path, airflow_env):
     added = next(ref for ref in generated.sources() if ref.dataset.id.endswith("_g050"))
     assert report["dags"][added.id]["tasks"]["publish"]["outlets"] == [asset_uri(added.dataset.table)]
     assert Path(catalog_dir / "datasets" / f"{added.dataset.id}.yaml").is_file()
+
+
+def test_the_ndrc_report_dag_parses_with_the_source_dags(shipped):
+    dag = shipped["dags"]["ndrc_report"]
+    assert dag["file"] == "ndrc_report.py"
+    assert (dag["timetable"], dag["expression"], dag["timezone"]) == (
+        "CronTriggerTimetable", "0 8 1,16 * *", "Asia/Shanghai")  # fmt: skip
+    assert set(dag["tasks"]) == {"period", "write"} and dag["tasks"]["write"]["pool"] == "duckdb_warehouse"
+    assert all(task["retries"] >= 2 and task["exponential"] for task in dag["tasks"].values())
+    assert dag["max_active_runs"] == 1 and "发改委" in dag["doc_md"]
