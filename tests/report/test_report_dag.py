@@ -1,14 +1,12 @@
-"""The NDRC report DAG: parsed light, scheduled on the 1st and 16th at 08:00 Shanghai, and one run by
-``airflow dags test`` (SQLite metadata, tasks in-process) that writes October's report from the
-fixture's warehouse."""
+"""The NDRC report DAG: the period a run reports, and one run by ``airflow dags test`` (SQLite
+metadata, tasks in-process) that writes October's report from the fixture's warehouse. Parsing
+(light, schedule, tasks, pool) is tested with the other DAG files in tests/dags/test_dag_files.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,40 +16,6 @@ from etl.report import run
 from etl.settings import PROJECT_ROOT
 
 DAG_FILE = PROJECT_ROOT / "dags" / "ndrc_report.py"
-
-PROBE = """
-import json, sys
-import airflow.sdk
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1])
-dag = bag.dags["ndrc_report"]
-print(json.dumps({
-    "errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-    "timetable": [type(dag.timetable).__name__, str(dag.timetable.expression), str(dag.timetable.timezone)],
-    "catchup": dag.catchup, "max_active_runs": dag.max_active_runs,
-    "tasks": {t.task_id: [sorted(t.upstream_task_ids), t.pool, t.retries] for t in dag.tasks},
-    "heavy": sorted(m for m in ("pandas", "pyarrow", "duckdb", "psycopg", "great_expectations",
-                                "openpyxl", "etl.report.run", "etl.report.metrics", "etl.warehouse.base")
-                    if m in sys.modules),
-}))
-"""
-
-
-def test_the_dag_file_parses_light_and_runs_on_the_first_and_sixteenth(tmp_path: Path) -> None:
-    env = airflow_environment(tmp_path / "airflow", sqlite_url(tmp_path / "airflow" / "airflow.db"))
-    env["CREDIT_ETL_WAREHOUSE"] = f"duckdb:///{tmp_path}/w.duckdb"
-    done = subprocess.run([sys.executable, "-c", PROBE, str(DAG_FILE)], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.splitlines()[-1])
-    assert report["errors"] == {} and report["heavy"] == []
-    assert report["timetable"] == ["CronTriggerTimetable", "0 8 1,16 * *", "Asia/Shanghai"]
-    assert (report["catchup"], report["max_active_runs"]) == (False, 1)
-    assert report["tasks"] == {
-        "period": [[], "default_pool", 3],
-        "write": [["period"], "duckdb_warehouse", 3],
-    }
-
 
 @pytest.mark.parametrize(
     ("logical_date", "expected"),
