@@ -1,5 +1,7 @@
 """``credit-etl marts refresh``: bring the credit marts up to the ledger (what ``dags/credit_marts.py``
-runs after loads); ``credit-etl marts targets``: the key supervision targets on a day."""
+runs after loads); ``credit-etl marts targets``: the key supervision targets on a day;
+``credit-etl marts lists``: the joint red and black lists in force on a day. Identity numbers are
+masked in what they print."""
 
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     refresh.set_defaults(handler=run_refresh)
     targets = commands.add_parser("targets", parents=[common], help="key supervision targets (JSON lines)")
     targets.set_defaults(handler=run_targets)
+    lists = commands.add_parser("lists", parents=[common], help="list entries in force on a day (JSON lines)")
+    lists.add_argument("--kind", choices=("red_list", "black_list"), default=None, help="only this kind")
+    lists.set_defaults(handler=run_lists)
 
 
 def run_refresh(args: argparse.Namespace) -> int:
@@ -67,4 +72,24 @@ def run_targets(args: argparse.Namespace) -> int:
             target["subject_key"] = read.shown_key(target["subject_key"], kind)
             target["name"] = profile.get("name")
             print(json.dumps(plain(target), ensure_ascii=False))
+    return 0
+
+
+def run_lists(args: argparse.Namespace) -> int:
+    from etl.cli.calendar_cmd import parse_date
+    from etl.marts import read
+    from etl.marts.build import today
+    from etl.marts.lookup import plain
+    from etl.warehouse import open_warehouse
+
+    as_of = parse_date(args.as_of) if args.as_of else today()
+    warehouse = open_warehouse(args.warehouse)
+    with warehouse._session("reading the joint lists") as session:
+        entries = read.lists_on(session, as_of)
+    for entry in entries:
+        if args.kind is None or entry["list_kind"] == args.kind:
+            key, kind = entry["subject_key"], entry["subject_kind"]
+            shown = read.shown_key(key, kind)
+            entry = {k: v.replace(key, shown) if isinstance(v, str) else v for k, v in entry.items()}
+            print(json.dumps(plain(entry), ensure_ascii=False))
     return 0

@@ -291,3 +291,17 @@ def test_lookup_before_any_refresh_says_what_to_run(tmp_path: Path, shipped_cata
     assert "marts refreshed (full" in capsys.readouterr().out
     assert main(["lookup", A, "--warehouse", url]) == 1
     assert "no subject matches" in capsys.readouterr().out
+
+
+def test_the_joint_lists_of_a_day_print_with_identity_numbers_masked(loaded: dict[str, Any], capsys) -> None:
+    assert main(["marts", "lists", "--as-of", "2026-06-15", "--warehouse", loaded["url"]]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted((e["subject_name"], e["list_name"]) for e in printed) == sorted([
+        (NAMES[A], "安全生产失信联合惩戒对象名单"), (NAMES[A], "失信被执行人名单"),
+        (NAMES[B], "安全生产失信联合惩戒对象名单"), (NAMES[C], "失信被执行人名单"),
+    ])  # fmt: skip
+    person = next(e for e in printed if e["subject_name"] == NAMES[C])
+    assert person["subject_key"] == idcard.mask(C) and C not in json.dumps(printed, ensure_ascii=False)
+    assert main(["marts", "lists", "--as-of", "2026-06-15", "--kind", "red_list", "--warehouse",
+                 loaded["url"]]) == 0  # fmt: skip
+    assert capsys.readouterr().out == ""
