@@ -8,7 +8,7 @@ clerk sees them in the delivered file.
 Cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) are written with a
 leading apostrophe, so a hostile value from a delivery can never become a formula in a spreadsheet;
 control characters (NUL, ESC, …), which an XLSX cell cannot hold and a clerk cannot see, are written
-out as ``\\xNN``.
+out as ``\\xNN``; a value longer than an Excel cell holds is cut to its start, with a note.
 
 >>> neutralise("=HYPERLINK(\\"http://x\\")")
 '\\'=HYPERLINK("http://x")'
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from etl.storage import Storage
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Excel's limit for the text of one cell; a longer value (a 50 MB cell in a delivery) is cut, with a note.
+MAX_CELL_CHARS = 32_767
 # C0 controls other than tab, line feed and carriage return, and DEL. Delivered cells holding them are
 # rejected (``etl.conform``); in anything written for a person they are shown as ``\xNN``.
 CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -68,9 +70,22 @@ def neutralise(value: str | None) -> str:
     """
     if value is None:
         return ""
+    if len(value) > MAX_CELL_CHARS:
+        value = shorten(value)
     if _CONTROL.search(value):
         value = show_controls(value)
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def shorten(value: str) -> str:
+    """The start of a value too long for a spreadsheet cell, saying how long it was.
+
+    >>> text = shorten("长" * 40_000)
+    >>> len(text), text[-21:]
+    (32767, '长…（原文共40000字，以上为开头部分）')
+    """
+    note = f"…（原文共{len(value)}字，以上为开头部分）"
+    return value[: MAX_CELL_CHARS - len(note)] + note
 
 
 def show_controls(text: str) -> str:
@@ -278,15 +293,24 @@ t="inlineStr"><is><t xml:space="preserve"> &lt;a&amp;b&gt; </t></is></c></row>'
 
 
 def _insert_rows(xlsx: bytes, member: str, rows: Iterable[str]) -> bytes:
-    """The workbook ``xlsx`` with ``rows`` (sheet XML) appended to the sheet data of ``member``."""
+    """The workbook ``xlsx`` with ``rows`` (sheet XML) appended to the sheet data of ``member``.
+
+    The rows are compressed as they come, so the sheet's XML is never held whole in memory."""
+    import itertools
     import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             data = source.read(info)
-            if info.filename == member:
-                head, tail = data.decode("utf-8").rsplit("</sheetData>", 1)
-                data = "".join([head, *rows, "</sheetData>", tail]).encode("utf-8")
-            target.writestr(info, data)  # the member's own name, date and compression
+            if info.filename != member:
+                target.writestr(info, data)  # the member's own name, date and compression
+                continue
+            head, tail = data.decode("utf-8").rsplit("</sheetData>", 1)
+            with target.open(info, "w", force_zip64=True) as sheet:
+                sheet.write(head.encode("utf-8"))
+                rows = iter(rows)
+                while chunk := "".join(itertools.islice(rows, 1000)):
+                    sheet.write(chunk.encode("utf-8"))
+                sheet.write(f"</sheetData>{tail}".encode())
     return out.getvalue()
