@@ -25,8 +25,9 @@ from etl.read.delivery import BadRows, RawDelivery, drop_blank_rows, make_batch
 from etl.read.encoding import TextEncoding
 
 CHUNK_CHARS = 1 << 20
-# A single record larger than this is not a credit record; stop reading instead of filling memory.
-MAX_RECORD_CHARS = 1 << 26
+# A single record larger than this is not a credit record (the longest catalog field holds 5,000
+# characters); stop reading instead of filling memory: decoding one takes about 40 bytes a character.
+MAX_RECORD_CHARS = 1 << 24
 # Values Excel could not have rounded are written in full; see etl.read.xlsx_reader.
 EXACT_DIGITS_LIMIT = 1e15
 
@@ -181,8 +182,12 @@ class _Text:
                 raise rejections.invalid_json(number, "嵌套层数过深") from exc
             except json.JSONDecodeError as exc:
                 # Most likely the record runs past the buffer: read on, unless there is no more.
-                if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():
+                if len(self.buffer) - self.pos > MAX_RECORD_CHARS:
+                    raise rejections.json_record_too_large(number, MAX_RECORD_CHARS) from exc
+                if not self._fill():
                     raise rejections.invalid_json(number, f"{exc.msg}") from exc
                 continue
+            if end - self.pos > MAX_RECORD_CHARS:  # complete, but the buffer reached it in one read
+                raise rejections.json_record_too_large(number, MAX_RECORD_CHARS)
             self.pos = end
             return value

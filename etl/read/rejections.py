@@ -98,6 +98,15 @@ def record_too_large(limit_bytes: int) -> DeliveryRejected:
     )
 
 
+def json_record_too_large(record: int, limit_chars: int) -> DeliveryRejected:
+    return DeliveryRejected(
+        RECORD_TOO_LARGE,
+        f"JSON 文件第{record}条记录超过 {limit_chars >> 20} M 个字符"
+        "（某个值异常巨大，或全部数据被包在「data」等字段中的一个大对象里），无法读取；"
+        '文件应为一个由一层 {"列名": "值", …} 对象组成的 JSON 数组，每个值不超过目录规定的长度',
+    )
+
+
 def nested_json(record: int, key: str) -> DeliveryRejected:
     return DeliveryRejected(
         NESTED_JSON,
