@@ -321,6 +321,12 @@ def build_field_50mb(folder: Path) -> str:
     return write(folder, "行政处罚_50MB单元格.csv", csv_text(header, rows))
 
 
+def build_cell_40000_characters(folder: Path) -> str:
+    """A cell longer than an Excel cell can hold (32,767 characters), well under the 1 MB record limit."""
+    header, rows = _with_cell(2, "违法事实", "经查" * 20_000)
+    return write(folder, "行政处罚_超长单元格.csv", csv_text(header, rows))
+
+
 def build_formula_injection_cells(folder: Path) -> str:
     header, rows = base()
     rows = [list(r) for r in rows]
@@ -516,6 +522,12 @@ def build_json_nested_values(folder: Path) -> str:
 
 def build_json_deeply_nested(folder: Path) -> str:
     return write(folder, "行政处罚_深度嵌套.json", "[" * 100_000 + "]" * 100_000)
+
+
+def build_json_field_50mb(folder: Path) -> str:
+    records = _records()
+    records[2]["违法事实"] = "违" * (FIELD_50MB // 3)
+    return write(folder, "行政处罚_50MB单元格.json", json.dumps(records, ensure_ascii=False))
 
 
 def build_json_empty_array(folder: Path) -> str:

@@ -44,6 +44,7 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # The corpus is written before the poll: a file is complete once it is seen unchanged a moment later.
 QUICK = FetchOptions(stable_seconds=0.0, wait_seconds=0.5)
 FORMULA_STARTS = ("=", "+", "-", "@")
+EXCEL_CELL_CHARS = 32_767
 README = Path(__file__).parents[2] / "README.md"
 
 
@@ -190,6 +191,7 @@ def check_delivery(case: Case, run: Run) -> None:
         cells = feedback_cells(storage, key)
         assert any(case.phrase in cell for cell in cells), key
         assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)], key
+        assert max(map(len, cells)) <= EXCEL_CELL_CHARS, key
     if case.file_name is not None:
         return
     for key in (result.feedback.xlsx_key, result.feedback.csv_key):
@@ -257,6 +259,14 @@ def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_pa
         cells = feedback_cells(storage, key)
         for value in hostile:
             assert f"'{value}" in cells, (key, value)
+
+
+def test_a_value_longer_than_a_cell_is_cut_with_a_note(catalog: Catalog, make_warehouse, tmp_path: Path):
+    run = run_case(BY_NAME["cell_40000_characters"], "duckdb", catalog, make_warehouse, tmp_path)
+    (result,) = run.results
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        (cut,) = [cell for cell in feedback_cells(run.storage, key) if cell.startswith("经查经查")]
+        assert len(cut) == EXCEL_CELL_CHARS and cut.endswith("…（原文共40000字，以上为开头部分）")
 
 
 def test_control_characters_are_shown_not_written(catalog: Catalog, make_warehouse, tmp_path: Path):
