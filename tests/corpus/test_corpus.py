@@ -261,6 +261,21 @@ def test_formula_cells_come_out_as_text(catalog: Catalog, make_warehouse, tmp_pa
             assert f"'{value}" in cells, (key, value)
 
 
+def test_a_loaded_formula_comes_out_neutralised_in_the_exchange_export(
+    catalog: Catalog, make_warehouse, tmp_path: Path
+):
+    """The remark "=1+1" loads (a remark may say anything); the national exchange CSV, the other file
+    made from delivered values, writes it as text."""
+    from etl.marts.export import export_period
+
+    run = run_case(BY_NAME["formula_injection_cells"], "duckdb", catalog, make_warehouse, tmp_path)
+    report = export_period(run.warehouse, catalog.datasets[DATASET], "2026-09", tmp_path / "export")
+    text = report.csv_path.read_text(encoding="utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert "'=1+1" in cells
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+
+
 def test_a_value_longer_than_a_cell_is_cut_with_a_note(catalog: Catalog, make_warehouse, tmp_path: Path):
     run = run_case(BY_NAME["cell_40000_characters"], "duckdb", catalog, make_warehouse, tmp_path)
     (result,) = run.results
