@@ -66,8 +66,13 @@ def normalise_column(array: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]
     rows = _rows_holding(_positions_outside(data, ord("0"), ord("Z")), offsets)
     before = array.take(pa.array(rows))
     after = pc.ascii_upper(pc.replace_substring_regex(pc.utf8_normalize(before, form="NFKC"), _DROPPED, ""))
-    changed[rows] = pc.fill_null(pc.not_equal(before, after), False).to_numpy(zero_copy_only=False)
-    return _replace_rows(array, offsets, data, rows, after), changed
+    differs = pc.fill_null(pc.not_equal(before, after), False)
+    # Some of those bytes are left as they are ("." or "+" in 9.1E+17, Chinese text).
+    rows = rows[differs.to_numpy(zero_copy_only=False)]
+    if not len(rows):
+        return array, changed
+    changed[rows] = True
+    return _replace_rows(array, offsets, data, rows, after.filter(differs)), changed
 
 
 def byte_matrix(

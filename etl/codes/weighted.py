@@ -71,7 +71,10 @@ def remainder_table(tables: np.ndarray, modulus: int, char_of_remainder: np.ndar
 def pair_sums(pairs: np.ndarray, tables: np.ndarray) -> np.ndarray:
     """Per code, the sum of its pairs' table entries over its ``pair_columns`` (reduce it with
     ``remainder_table``); ≥ INVALID where a byte has no value."""
-    total = lookup(tables[0], pairs[0]).copy()
-    for j in range(1, len(tables)):
+    if len(tables) == 1:
+        return lookup(tables[0], pairs[0]).copy()
+    # The first addition makes the (writable) array the others are added to.
+    total = lookup(tables[0], pairs[0]) + lookup(tables[1], pairs[1])
+    for j in range(2, len(tables)):
         total += lookup(tables[j], pairs[j])
     return total
