@@ -31,6 +31,7 @@ UNSUPPORTED_COLUMN_TYPE = "UNSUPPORTED_COLUMN_TYPE"
 # Row-level, not a rejection of the file: a CSV record with another number of columns than the header.
 RAGGED_ROW = "RAGGED_ROW"
 
+_FLAT_JSON = '文件应为一个由一层 {"列名": "值", …} 对象组成的 JSON 数组（或每行一个这样的对象）'
 _SAVE_AS = "请在 Excel 或 WPS 中打开后另存为 .xlsx 工作簿或“CSV UTF-8（逗号分隔）”文件再报送"
 
 
@@ -102,16 +103,15 @@ def json_record_too_large(record: int, limit_chars: int) -> DeliveryRejected:
     return DeliveryRejected(
         RECORD_TOO_LARGE,
         f"JSON 文件第{record}条记录超过 {limit_chars >> 20} M 个字符"
-        "（某个值异常巨大，或全部数据被包在「data」等字段中的一个大对象里），无法读取；"
-        '文件应为一个由一层 {"列名": "值", …} 对象组成的 JSON 数组，每个值不超过目录规定的长度',
+        f"（某个值异常巨大，或全部数据被包在「data」等字段中的一个大对象里），无法读取；{_FLAT_JSON}，"
+        "每个值不超过目录规定的长度",
     )
 
 
 def nested_json(record: int, key: str) -> DeliveryRejected:
     return DeliveryRejected(
         NESTED_JSON,
-        f"JSON 文件第{record}条记录中「{key}」的值是嵌套的对象或数组，不是一个单元格的值；"
-        '文件应为一个由一层 {"列名": "值", …} 对象组成的 JSON 数组（或每行一个这样的对象），'
+        f"JSON 文件第{record}条记录中「{key}」的值是嵌套的对象或数组，不是一个单元格的值；{_FLAT_JSON}，"
         "请不要把数据包在「data」「rows」等字段里，也不要在值中嵌套对象或数组",
     )
 
