@@ -11,16 +11,14 @@ task runs.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from airflow.sdk import Asset, AssetAny, dag, task
 
 from etl import settings
-from etl.dag_specs import OWNER, START_DATE, dag_specs, warehouse_pool
+from etl.dag_specs import START_DATE, dag_default_args, dag_specs, warehouse_task_args
 
-_POOL = warehouse_pool(settings.warehouse_url())
-_WAREHOUSE = {"pool": _POOL} if _POOL else {}
+_WAREHOUSE = warehouse_task_args(settings.warehouse_url())
 _ASSETS = sorted({spec.asset_uri for spec in dag_specs()})
 
 
@@ -32,13 +30,7 @@ _ASSETS = sorted({spec.asset_uri for spec in dag_specs()})
     max_active_runs=1,
     tags=["marts", "profiles", "lists"],
     doc_md=__doc__,
-    default_args={
-        "owner": OWNER,
-        "retries": 3,
-        "retry_delay": dt.timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=30),
-    },
+    default_args=dag_default_args(),
 )
 def credit_marts() -> None:
     @task(**_WAREHOUSE)

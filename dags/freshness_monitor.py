@@ -24,11 +24,9 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from etl import settings
-from etl.dag_specs import OWNER, START_DATE, TIMEZONE, warehouse_pool
+from etl.dag_specs import START_DATE, TIMEZONE, dag_default_args, warehouse_task_args
 
-# Reading the embedded DuckDB warehouse needs its file as much as writing does.
-_POOL = warehouse_pool(settings.warehouse_url())
-_WAREHOUSE = {"pool": _POOL} if _POOL else {}
+_WAREHOUSE = warehouse_task_args(settings.warehouse_url())
 
 
 @dag(
@@ -39,13 +37,7 @@ _WAREHOUSE = {"pool": _POOL} if _POOL else {}
     max_active_runs=1,
     tags=["freshness", "alerts"],
     doc_md=__doc__,
-    default_args={
-        "owner": OWNER,
-        "retries": 3,
-        "retry_delay": dt.timedelta(minutes=5),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=30),
-    },
+    default_args=dag_default_args(retry_delay=dt.timedelta(minutes=5)),
 )
 def freshness_monitor() -> None:
     @task

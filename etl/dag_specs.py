@@ -83,13 +83,30 @@ class DagSpec:
 
     @property
     def default_args(self) -> dict[str, object]:
-        return {
-            "owner": OWNER,
-            "retries": self.retries,
-            "retry_delay": self.retry_delay,
-            "retry_exponential_backoff": True,
-            "max_retry_delay": self.max_retry_delay,
-        }
+        return dag_default_args(self.retries, self.retry_delay, self.max_retry_delay)
+
+
+def dag_default_args(
+    retries: int | None = None,
+    retry_delay: dt.timedelta = RETRY_DELAY,
+    max_retry_delay: dt.timedelta = MAX_RETRY_DELAY,
+) -> dict[str, object]:
+    """``default_args`` of every credit-etl DAG: our owner, retries with exponential back-off.
+
+    ``retries`` defaults to ``CREDIT_ETL_DAG_RETRIES`` (``make demo`` sets 0), else 3.
+
+    >>> dag_default_args(1)["retries"], dag_default_args(1)["retry_exponential_backoff"]
+    (1, True)
+    """
+    if retries is None:
+        retries = int(os.environ.get(RETRIES_ENV) or RETRIES)
+    return {
+        "owner": OWNER,
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": True,
+        "max_retry_delay": max_retry_delay,
+    }
 
 
 def asset_uri(table: str) -> str:
@@ -120,6 +137,17 @@ def warehouse_pool(url: str) -> str | None:
 
     scheme = url.strip().split("://", 1)[0].lower() if "://" in url else ""
     return None if scheme in POSTGRES_SCHEMES else WAREHOUSE_POOL
+
+
+def warehouse_task_args(url: str) -> dict[str, str]:
+    """``@task`` arguments for a task that opens the warehouse at ``url`` (reading DuckDB needs the
+    file as much as writing does): its pool, or nothing for PostgreSQL.
+
+    >>> warehouse_task_args("duckdb:///w.duckdb"), warehouse_task_args("postgresql://db/credit")
+    ({'pool': 'duckdb_warehouse'}, {})
+    """
+    pool = warehouse_pool(url)
+    return {"pool": pool} if pool else {}
 
 
 def tags(ref: SourceRef, catalog: Catalog) -> tuple[str, ...]:
