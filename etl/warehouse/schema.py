@@ -5,7 +5,11 @@ Each catalog dataset gets two tables:
 ``<table>``
     the current version of every record: the dataset's fields in catalog order, typed, then the
     lineage columns ``_delivery_id``, ``_sha256``, ``_source_row``, ``_loaded_at`` and
-    ``_record_hash``; the dedup key is the primary key (so its fields are NOT NULL).
+    ``_record_hash``; the dedup key's fields are NOT NULL and unique. On PostgreSQL the key is the
+    primary key. On DuckDB it is kept unique by the load alone (staged keys are checked unique, and
+    the merge inserts only keys the table lacks): an ART index on it makes a bulk insert about three
+    times slower and holds every key in memory, and DuckDB has one writer, the load, which holds
+    its lock. (Tables created with the key before keep it; loads into them are slower, not wrong.)
 ``<table>_history``
     every version a later delivery replaced: the same columns plus ``_superseded_at`` and
     ``_superseded_by`` (the delivery id that replaced it).
@@ -16,11 +20,13 @@ quotes them.
 
 >>> from etl.catalog import load_catalog
 >>> penalty = load_catalog().datasets["admin_penalty"]
->>> ddl = create_table_sql(dataset_table(penalty), DIALECTS["duckdb"])
+>>> ddl = create_table_sql(dataset_table(penalty), DIALECTS["postgresql"])
 >>> print(ddl.splitlines()[0])
 CREATE TABLE "admin_penalty" (
 >>> [line.strip() for line in ddl.splitlines() if "fine_amount" in line or "PRIMARY" in line]
-['"fine_amount" DECIMAL(20,6),', 'PRIMARY KEY ("decision_no", "subject_name")']
+['"fine_amount" NUMERIC(20,6),', 'PRIMARY KEY ("decision_no", "subject_name")']
+>>> "PRIMARY" in create_table_sql(dataset_table(penalty), DIALECTS["duckdb"])
+False
 >>> ident("admin_penalty; DROP TABLE x")
 Traceback (most recent call last):
     ...
@@ -53,16 +59,20 @@ HISTORY_SUFFIX = "_history"
 
 @dataclass(frozen=True)
 class Dialect:
-    """What differs between backends in DDL: the names of the logical types."""
+    """What differs between backends in DDL: the names of the logical types, and whether the dedup
+    key of a dataset table is declared as its primary key (see the module docstring)."""
 
     name: str
     types: Mapping[str, str]
+    key_constraint: bool = True
 
 
 _COMMON_TYPES = {"date": "DATE", "integer": "BIGINT", "timestamp": "TIMESTAMPTZ", "json": "JSON"}
 DIALECTS: Mapping[str, Dialect] = {
     "duckdb": Dialect(
-        "duckdb", {**_COMMON_TYPES, "string": "VARCHAR", "code": "VARCHAR", "decimal": "DECIMAL(20,6)"}
+        "duckdb",
+        {**_COMMON_TYPES, "string": "VARCHAR", "code": "VARCHAR", "decimal": "DECIMAL(20,6)"},
+        key_constraint=False,
     ),
     "postgresql": Dialect(
         "postgresql", {**_COMMON_TYPES, "string": "TEXT", "code": "VARCHAR", "decimal": "NUMERIC(20,6)"}
@@ -200,9 +210,10 @@ def catalog_tables(catalog: Catalog) -> list[DatasetTable]:
 
 
 def create_table_sql(table: DatasetTable, dialect: Dialect) -> str:
-    """``CREATE TABLE`` of the current-version table, keyed on the dedup key."""
+    """``CREATE TABLE`` of the current-version table, keyed on the dedup key where the dialect declares it."""
     lines = [c.ddl(dialect) for c in table.columns]
-    lines.append(f"PRIMARY KEY ({', '.join(ident(k) for k in table.dedup_key)})")
+    if dialect.key_constraint:
+        lines.append(f"PRIMARY KEY ({', '.join(ident(k) for k in table.dedup_key)})")
     body = ",\n    ".join(lines)
     return f"CREATE TABLE {ident(table.name)} (\n    {body}\n)"
 
