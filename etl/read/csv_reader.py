@@ -183,6 +183,7 @@ def _stream(
                         row.actual_columns,
                         row.expected_columns,
                         layout.delimiter,
+                        len(row.text.splitlines()),
                     ),
                 )
             )

@@ -176,8 +176,19 @@ def unsupported_column_type(column: str, type_name: str) -> DeliveryRejected:
     )
 
 
-def ragged_row_message(row: int, actual: int, expected: int, delimiter: str) -> str:
-    """The message for a CSV record whose column count differs from the header's."""
+def ragged_row_message(row: int, actual: int, expected: int, delimiter: str, lines: int = 1) -> str:
+    """The message for a CSV record whose column count differs from the header's; ``lines`` is how
+    many lines of the file it spans (more than one: a quote left open swallowed the lines after it).
+
+    >>> ragged_row_message(4, 15, 31, ",", lines=4)[:57]
+    '第4行有15列，而表头有31列：该行有一个引号没有闭合，从该行起共4行文字都被读成了这一行的内容，这些行都未读入；'
+    """
+    if lines > 1:
+        return (
+            f"第{row}行有{actual}列，而表头有{expected}列：该行有一个引号没有闭合，"
+            f"从该行起共{lines}行文字都被读成了这一行的内容，这些行都未读入；"
+            "请补上引号（或删去多余的引号）后重新报送这些行"
+        )
     separator = "制表符" if delimiter == "\t" else "逗号"
     return (
         f"第{row}行有{actual}列，而表头有{expected}列：该行某个单元格中可能有未加引号的{separator}或换行，"

@@ -302,7 +302,7 @@ def test_an_unclosed_quote_swallows_the_rest_into_one_reported_row(tmp_path: Pat
     data, delivery = read_all(write(tmp_path / "d.csv", text), penalty)
     assert data["c0"] == ["甲"]
     assert [row for row, _ in delivery.bad_rows] == [3]
-    assert "引号没有成对出现" in delivery.bad_rows[0][1]
+    assert "引号没有闭合，从该行起共60001行文字都被读成了这一行的内容" in delivery.bad_rows[0][1]
 
 
 def test_batches_stream_with_continuous_row_numbers(tmp_path: Path, penalty: Dataset):
