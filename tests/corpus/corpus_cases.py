@@ -73,7 +73,7 @@ CASES: tuple[Case, ...] = (
     Case("ragged_rows", "a row with a cell too many, one with three too few", PARTLY, "RAGGED_ROW",
          "而表头有31列", loaded=4, rejected=2),
     Case("unterminated_quote", "a quote opened in row 4 and never closed", PARTLY, "RAGGED_ROW",
-         "引号没有成对出现", loaded=2, rejected=1),
+         "从该行起共4行文字都被读成了这一行的内容", loaded=2, rejected=1),
     Case("cr_only_line_endings", "old Mac line endings (CR only)", LOADED, None, "", loaded=6),
     Case("semicolon_delimited", "semicolon-separated", REJECTED, "HEADER_NOT_FOUND", "表头"),
     Case("nul_byte_in_cell", "a NUL byte inside a cell (past the first 4 KB)", PARTLY, "CONTROL_CHARACTERS",
