@@ -89,7 +89,7 @@ def run(work: Path, *, seed: int, scale: float, say: Callable[[str], None] = pri
             env.update(sftp_connections(sftp, refs))
             say(f"SFTP: {len(sftp.accounts)} department accounts on sftp://127.0.0.1:{sftp.port}, serving "
                 f"{work / 'sftp'} (host key pinned in the connections; log {sftp.log_file})")  # fmt: skip
-        results = _run_airflow(env, work, [r for r in refs if r.id not in skipped], say)
+        results = _run_airflow(env, work, refs, skipped, say)
     report = quality_report(env, work, say)
     summary = {"manifest": manifest, "results": results, "skipped": skipped, "env": env, "report": report}
     for line in summary_lines(work, env, results, skipped, catalog, report):
@@ -141,8 +141,8 @@ def _environment(work: Path, api_port: int = DEFAULT_UI_PORT) -> dict[str, str]:
     return env
 
 
-def _run_airflow(env: dict[str, str], work: Path, refs: list[Any], say: Callable[[str], None]
-                 ) -> list[dict[str, Any]]:  # fmt: skip
+def _run_airflow(env: dict[str, str], work: Path, refs: list[Any], skipped: dict[str, str],
+                 say: Callable[[str], None]) -> list[dict[str, Any]]:  # fmt: skip
     import subprocess
 
     from etl.orchestration.airflow_env import prepare
@@ -159,11 +159,13 @@ def _run_airflow(env: dict[str, str], work: Path, refs: list[Any], say: Callable
     now = _now_iso()
     # Database DAGs pull everything up to now (an initial load), not just yesterday's interval.
     initial_load = {"since": None, "until": now}
-    plan = [{"dag_id": r.id, "conf": initial_load if r.source.method == "database" else None} for r in refs]
+    plan = [{"dag_id": r.id, "skip": skipped[r.id]} if r.id in skipped else
+            {"dag_id": r.id, "conf": initial_load if r.source.method == "database" else None}
+            for r in refs]  # fmt: skip
     plan_file, results_file = work / "airflow-plan.json", work / "airflow-runs.jsonl"
     log_file = work / "airflow.log"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-    say(f"airflow: running the {len(plan)} source DAGs, then every other DAG in "
+    say(f"airflow: running the {len(refs) - len(skipped)} source DAGs, then every other DAG in "
         f"{env['AIRFLOW__CORE__DAGS_FOLDER']}, once each (DAG.test, as `airflow dags test`); "
         f"log in {log_file}")
     started = time.monotonic()
@@ -173,7 +175,8 @@ def _run_airflow(env: dict[str, str], work: Path, refs: list[Any], say: Callable
                               timeout=DAG_RUN_TIMEOUT, check=False)  # fmt: skip
     results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines()] \
         if results_file.exists() else []  # fmt: skip
-    if done.returncode != 0 or not {entry["dag_id"] for entry in plan} <= {r["dag_id"] for r in results}:
+    expected = {entry["dag_id"] for entry in plan if not entry.get("skip")}
+    if done.returncode != 0 or not expected <= {r["dag_id"] for r in results}:
         raise CreditEtlError(f"the DAG runs stopped early (exit {done.returncode}); see {log_file}")
     say(f"airflow: {sum(r['state'] == 'success' for r in results)} of {len(results)} DAG runs succeeded "
         f"in {time.monotonic() - started:.0f} s")  # fmt: skip
@@ -242,6 +245,8 @@ def other_dag_lines(results: list[dict[str, Any]]) -> list[str]:
         for state in result["tasks"].values():
             states[state] = states.get(state, 0) + 1
         tasks = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        if set(states) == {"skipped"}:
+            tasks += ": nothing to do at this date (e.g. not a working day)"
         error = f" {result['error']}" if result.get("error") else ""
         lines.append(f"  DAG {result['dag_id']}: {result['state']}{error}"
                      f"{f' (tasks: {tasks})' if tasks else ''}")  # fmt: skip
@@ -282,9 +287,9 @@ def quality_report(env: dict[str, str], work: Path, say: Callable[[str], None] =
                           check=False)  # fmt: skip
     if done.returncode != 0:
         tail = " ".join((done.stdout + done.stderr).split()[-40:])
-        say(f"quality report: `credit-etl report --period {period}` failed (exit {done.returncode}): {tail}")
+        say(f"credit-etl report --period {period}: failed (exit {done.returncode}): {tail}")
         return f"not written: `credit-etl report --period {period}` exited {done.returncode}"
-    say(f"quality report: {period} written to {out} in {time.monotonic() - started:.0f} s")
+    say(f"credit-etl report --period {period}: written to {out} in {time.monotonic() - started:.0f} s")
     written = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
     page = out / "report.html"
     return f"{page if page.exists() else out} ({', '.join(written)}; period {period})"

@@ -1,13 +1,14 @@
 """Runs DAGs once each through Airflow, as ``airflow dags test`` does, in one interpreter.
 
 ``python -m etl.orchestration.run_dags RESULTS PLAN [--all]`` reads PLAN (JSON: a list of
-``{"dag_id": …, "conf": {…}}``); with ``--all`` every other DAG of the DAG folder follows it (the
-folder is parsed as the DAG processor parses it, so a new DAG file is run with no change here): those
-scheduled on Assets first (they consume what the planned DAGs published), then the rest, each group by
-id; a file that does not import is reported as ``import_error``. Each DAG is run with ``DAG.test``
-(the function behind ``airflow dags test``: a real DAG run in the metadata database, its tasks run in
-this process, mapped tasks expanded, XComs and Asset events recorded) and appends one JSON line per
-DAG to RESULTS: ``{"dag_id", "state", "seconds", "tasks": {task_id: state}}``. One
+``{"dag_id": …, "conf": {…}}``, or ``{"dag_id": …, "skip": reason}`` for a DAG not to run); with
+``--all`` every other DAG of the DAG folder follows it (the folder is parsed as the DAG processor
+parses it, so a new DAG file is run with no change here): those scheduled on Assets first (they
+consume what the planned DAGs published), then the rest, each group by id; a file that does not
+import is reported as ``import_error``. Each DAG is run with ``DAG.test`` (the function behind
+``airflow dags test``: a real DAG run in the metadata database, its tasks run in this process, mapped
+tasks expanded, XComs and Asset events recorded) and appends one JSON line per DAG to RESULTS:
+``{"dag_id", "state", "seconds", "tasks": {task_id: state}}``. One
 interpreter for all DAGs means Great Expectations and the readers are imported once, not per DAG.
 
 The Airflow environment (``AIRFLOW_HOME``, metadata database, DAG folder) comes from the caller.
@@ -45,8 +46,9 @@ def run_one(dag_id: str, conf: dict[str, Any] | None, dags: Mapping[str, Any]) -
 def ordered(plan: list[dict[str, Any]], found: Mapping[str, bool]) -> list[dict[str, Any]]:
     """The plan, then the other DAGs found (dag id -> scheduled on Assets): Asset-scheduled first.
 
-    >>> [e["dag_id"] for e in ordered([{"dag_id": "b"}], {"a": False, "b": False, "m": True, "c": False})]
-    ['b', 'm', 'a', 'c']
+    >>> plan = [{"dag_id": "b"}, {"dag_id": "s", "skip": "no server"}]
+    >>> [e["dag_id"] for e in ordered(plan, {"a": False, "b": False, "m": True, "c": False, "s": False})]
+    ['b', 's', 'm', 'a', 'c']
     """
     planned = {entry["dag_id"] for entry in plan}
     rest = sorted((not on_assets, dag_id) for dag_id, on_assets in found.items() if dag_id not in planned)
@@ -91,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _append(results, {"dag_id": file, "state": "import_error", "error": error, "seconds": 0,
                               "tasks": {}})  # fmt: skip
     for entry in plan:
-        _append(results, run_one(entry["dag_id"], entry.get("conf"), dags))
+        if not entry.get("skip"):
+            _append(results, run_one(entry["dag_id"], entry.get("conf"), dags))
     return 0
 
 
