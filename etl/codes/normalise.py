@@ -37,6 +37,8 @@ from etl.codes.exceptions import DamagedCode, InvalidCode
 DROPPED = (
     " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u1680\u2028\u2029"  # blanks
     "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters copied from web pages and Word
+    # invisible formatting: the soft hyphen, and direction marks copied from web pages
+    "\u00ad\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # hyphens, dashes and the minus sign
 )
 
