@@ -6,8 +6,10 @@ transaction:
 
 - **incremental** (the default once a full refresh has run): the subjects touched are those named
   by the records those deliveries wrote and by the versions they replaced (a correction may move a
-  record to another subject); only their facts, profiles and domain counts are deleted and rebuilt,
-  from every dataset table, so a touched subject ends exactly as a full rebuild leaves it;
+  record to another subject), plus any subject still holding a fact of a record that now belongs
+  to one of them (a correction committed meanwhile); only their facts, profiles and domain counts
+  are deleted and rebuilt, from every dataset table, so a touched subject ends exactly as a full
+  rebuild leaves it;
 - **full** (the first refresh, or ``full=True``, e.g. after a catalog change of a source's domain):
   every mart table is rebuilt.
 
@@ -29,6 +31,7 @@ from etl.marts.facts import ALL, DELIVERED, SUPERSEDED, fact_tables, facts_param
 from etl.marts.templates import render
 from etl.warehouse.base import Session, Warehouse, _columns, bind
 from etl.warehouse.ledger import SHANGHAI
+from etl.warehouse.schema import DatasetTable
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ def refresh_marts(
                 for name, records in ((table.name, DELIVERED), (table.history_name, SUPERSEDED)):
                     _run(session, render("touched_subjects.sql", facts=facts_select(dataset, name, records)),
                          facts_params(dataset))
+            _add_former_owners(session, catalog, tables)
             subjects = session.rows("SELECT count(*) FROM mart_refresh_subjects")[0][0]
         for mart in SUBJECT_MARTS:
             session.execute(f"DELETE FROM {mart} WHERE {subject_filter}")
@@ -132,6 +136,19 @@ def _write_key_targets(session: Session, as_of: dt.date, max_serious: int) -> in
     sql = f"INSERT INTO mart_key_targets ({KEY_TARGET_COLUMNS})\nSELECT {KEY_TARGET_COLUMNS} FROM (\n" \
           f"{key_targets_sql()}\n) targets"  # fmt: skip
     return session.execute(sql, bind(sql, key_target_params(as_of, max_serious)))
+
+
+def _add_former_owners(session: Session, catalog: Catalog, tables: list[DatasetTable]) -> None:
+    """Adds to the subjects being rebuilt those that hold a fact of a record now theirs, until none
+    is left (``sql/marts/touched_owners.sql``)."""
+    while True:
+        added = 0
+        for table in tables:
+            dataset = catalog.datasets[table.dataset_id]
+            sql = render("touched_owners.sql", facts=facts_select(dataset, table.name, ALL))
+            added += _run(session, sql, facts_params(dataset))
+        if not added:
+            return
 
 
 def _write_sources(session: Session, catalog: Catalog) -> None:
