@@ -21,6 +21,9 @@ that starts in the data area; without that, nine of the ten records would be rej
 missing required value the clerk can plainly see. Merged ranges above the data (a merged title row,
 a header cell spanning two columns) are left alone.
 
+Text cells come back with Excel's ``_xHHHH_`` escapes undone (``unescape_xml_string``): a control
+character typed or pasted into a cell is stored that way, and must reach conform as itself.
+
 Limits: openpyxl loads a workbook's shared-string table whole (its size grows with the number of
 distinct texts, not rows); cells to the right of the last header cell are not read.
 """
@@ -61,6 +64,7 @@ EXACT_DIGITS_LIMIT = 1e15
 _CORRUPT = (zipfile.BadZipFile, zlib.error, ET.ParseError, KeyError, ValueError, EOFError, OSError)
 _MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)\"")
 _SCAN_CHUNK = 1 << 20
+_XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,22 @@ def _has_data(worksheet: Any, sheet: SheetHeader, peeked: list[list[str | None]]
 
 
 def _texts(row: Iterable[Any]) -> list[str | None]:
-    return [value if type(value) is str and value else excel_text(value) for value in row]
+    return [
+        (value if "_x" not in value else unescape_xml_string(value)) if type(value) is str and value
+        else excel_text(value)
+        for value in row
+    ]  # fmt: skip
+
+
+def unescape_xml_string(text: str) -> str:
+    """A cell text with Excel's ``_xHHHH_`` escapes undone (openpyxl leaves them): Excel writes a
+    character XML cannot hold (ESC, NUL, …) that way, and ``_x005F_`` for an underscore that starts
+    what would read as one. The characters come back, so conform can reject the cell for them.
+
+    >>> unescape_xml_string("当事人_x001B_销售_x005F_x0000_")
+    '当事人\\x1b销售_x0000_'
+    """
+    return _XML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
 
 
 def _filled(cells: Iterable[str | None]) -> bool:
