@@ -428,6 +428,29 @@ def build_xlsx_declares_huge_sheet(folder: Path) -> str:
     return write(folder, "行政处罚_声明超大范围.xlsx", data)
 
 
+def build_xlsx_escaped_control_character(folder: Path) -> str:
+    """A cell whose shared string holds ESC and NUL as Excel writes them in the XML (``_x001B_``)."""
+    sst = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+           "<si><t>当事人_x001B_销售_x0000_不合格产品。</t></si></sst>").encode()
+    relationship = (b'<Relationship Id="rIdSst" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org'
+                    b'/officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    override = (b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+
+    def change(name: str, content: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":  # the 违法事实 cell of row 3 points at the shared string
+            inline = rb'<c r="P3" t="inlineStr"><is><t>[^<]*</t></is></c>'
+            return re.sub(inline, b'<c r="P3" t="s"><v>0</v></c>', content)
+        if name == "xl/_rels/workbook.xml.rels":
+            return content.replace(b"</Relationships>", relationship)
+        if name == "[Content_Types].xml":
+            return content.replace(b"</Types>", override)
+        return content
+
+    data = rezip(base_xlsx(), change, {"xl/sharedStrings.xml": sst})
+    return write(folder, "行政处罚_转义控制字符.xlsx", data)
+
+
 def build_xlsx_cell_far_away(folder: Path) -> str:
     """A stray cell at the last row and column Excel has (XFD1048576) under the six records."""
     far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'

@@ -97,6 +97,8 @@ CASES: tuple[Case, ...] = (
     # Workbooks and extensions that lie
     Case("xlsx_formula_cells", "workbook with a formula cell (no cached value) and a text cell +1+cmd|…",
          PARTLY, "NOT_A_NUMBER", "不是有效数字", loaded=4, rejected=2),
+    Case("xlsx_escaped_control_character", "a cell holding ESC and NUL as Excel escapes them (_x001B_)",
+         PARTLY, "CONTROL_CHARACTERS", "不可见的控制字符", loaded=5, rejected=1),
     Case("xlsx_named_csv", "a workbook named .csv", LOADED, None, "", loaded=6),
     Case("csv_named_xlsx", "a GBK CSV named .xlsx", LOADED, None, "", loaded=6),
     Case("macro_workbook_renamed", "macro workbook (vbaProject.bin) renamed .xlsx", REJECTED,
