@@ -32,6 +32,7 @@ for.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl.drop import SHANGHAI, Drop, now, receive_file
+from etl.errors import SourceError
 from etl.sources.base import FetchOptions, FetchReport, Refusal
 from etl.sources.names import MAX_NAME_BYTES, REFUSAL_TEXT, file_safe, printable, unsafe_reason
 from etl.sources.stability import FileStat, Observations, settle
@@ -97,8 +99,18 @@ class Zone:
         return self.root / STATE_FILE
 
     def ensure(self) -> None:
+        """Creates the zone's directories; refuses a zone where one of them is a link or not a
+        directory: the department can write in its zone, and a link there (``incoming`` pointing at
+        another department's zone, say) would make the platform read and move files elsewhere."""
         for folder in (self.incoming, self.processing, self.archive, self.rejected, self.outbox):
-            folder.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # a file or a dangling link: refused below
+                folder.mkdir(parents=True, exist_ok=True)
+            mode = folder.lstat().st_mode
+            if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+                raise SourceError(
+                    f"landing zone {self.root}: {folder.name}/ is a link or not a directory; nothing is "
+                    "taken from this zone until it is a plain directory again"
+                )
 
 
 def refusal_for(mode: int, nlink: int) -> str | None:
