@@ -161,3 +161,23 @@ def test_no_secret_reaches_a_log_a_table_or_a_file(catalog, schema, tmp_path, mo
         **{f"file {p}": leaks(text) for p, text in files_under(tmp_path).items()},
     }
     assert {where: hits for where, hits in found.items() if hits} == {}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mysql://root:{secret}@host:99999999/db",
+        "mysql://root:{secret}@host:3306x/db",
+        "mysql://root:{secret}@[::1/db",
+        "mysql://root:{secret}@host/db?__extra__=notjson",
+        '{{"conn_type": "mysql", "password": "{secret}", "port": "x"}}',
+        '{{"conn_type": "mysql", "password": "{secret}", "extra": "[1]"}}',
+    ],
+)
+def test_a_malformed_connection_is_refused_without_echoing_its_password(value):
+    from etl.errors import SourceError
+    from etl.sources.connections import parse_connection
+
+    with pytest.raises(SourceError, match="cannot be parsed") as refused:
+        parse_connection("db_tax", value.format(secret=SECRETS["database"]))
+    assert leaks(str(refused.value)) == {}
