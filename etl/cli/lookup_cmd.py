@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--serious-penalties", metavar="N", type=int, default=None, help=SERIOUS_HELP)
     parser.add_argument("--limit", type=int, default=20, help="show at most this many subjects (default 20)")
+    parser.add_argument("--facts", type=int, default=50, help="text: at most N facts per subject (50)")
     _add_warehouse_option(parser)
     parser.set_defaults(handler=run_lookup)
 
@@ -48,12 +49,12 @@ def run_lookup(args: argparse.Namespace) -> int:
     from etl.marts.lookup import as_text, dumps, lookup
     from etl.warehouse import open_warehouse
 
-    if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
+    if args.limit < 1 or args.facts < 0:
+        raise UsageError("--limit must be at least 1 and --facts at least 0")
     as_of = parse_date(args.as_of) if args.as_of else today()
     result = lookup(
         open_warehouse(args.warehouse), args.query, as_of=as_of, unmasked=args.unmasked,
         serious_penalties=args.serious_penalties, limit=args.limit,
     )  # fmt: skip
-    sys.stdout.write(dumps(result) + "\n" if args.json else as_text(result))
+    sys.stdout.write(dumps(result) + "\n" if args.json else as_text(result, max_facts=args.facts))
     return 0 if result.subjects else 1

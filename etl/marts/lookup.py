@@ -29,6 +29,7 @@ from etl.warehouse.base import Warehouse, _columns
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 20
+DEFAULT_FACTS = 50
 CATEGORY_LABELS = {
     "licensing": "licences", "penalty": "penalties", "red_list": "red-list entries",
     "black_list": "black-list entries", "basic": "registrations", "other": "other records",
@@ -141,8 +142,9 @@ def as_json(result: LookupResult) -> dict[str, Any]:
     )
 
 
-def as_text(result: LookupResult) -> str:
-    """The result for a terminal."""
+def as_text(result: LookupResult, *, max_facts: int = DEFAULT_FACTS) -> str:
+    """The result for a terminal: at most ``max_facts`` facts per subject, the latest first (the JSON
+    has them all)."""
     query = shown_query(result)
     if not result.subjects:
         return f"no subject matches {query!r}\n"
@@ -151,7 +153,7 @@ def as_text(result: LookupResult) -> str:
     if result.more:
         lines.append(f"({result.more} more not shown; narrow the query)")
     for view in (_masked(s, result.unmasked) for s in result.subjects):
-        lines += ["", *_subject_lines(view)]
+        lines += ["", *_subject_lines(view, max_facts)]
     return "\n".join(lines) + "\n"
 
 
@@ -168,7 +170,7 @@ def shown_query(result: LookupResult) -> str:
     return idcard.mask(result.query) if person or (looks_personal and not organisation) else result.query
 
 
-def _subject_lines(view: dict[str, Any]) -> list[str]:
+def _subject_lines(view: dict[str, Any], max_facts: int) -> list[str]:
     p = view["profile"]
     lines = [
         f"{p['subject_key']}  {p['name'] or ''}",
@@ -196,8 +198,11 @@ def _subject_lines(view: dict[str, Any]) -> list[str]:
         lines.append(f"    {entry['list_kind']} {entry['list_name']} [{entry['domain']}] since "
                      f"{entry['entry_date']} until {until}, by {entry['authority'] or '-'} "
                      f"(department {entry['department']}, delivery {entry['delivery_id']})")  # fmt: skip
-    lines.append(f"  facts: {len(view['facts'])}")
-    for fact in view["facts"]:
+    facts = sorted(view["facts"], key=lambda f: f["fact_date"] or dt.date.min, reverse=True)
+    hidden = len(facts) - max_facts
+    more = f" ({hidden} older not shown; --json has them all)" if hidden > 0 else ""
+    lines.append(f"  facts: {len(facts)}{more}")
+    for fact in facts[:max_facts]:
         serious = " serious" if fact["serious"] else ""
         lines.append(f"    {fact['category']}{serious} {fact['dataset']} [{fact['domain']}] "
                      f"{fact['fact_date'] or '-'}: {fact['record_key']} (department {fact['department']}, "

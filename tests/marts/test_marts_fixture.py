@@ -305,3 +305,11 @@ def test_the_joint_lists_of_a_day_print_with_identity_numbers_masked(loaded: dic
     assert main(["marts", "lists", "--as-of", "2026-06-15", "--kind", "red_list", "--warehouse",
                  loaded["url"]]) == 0  # fmt: skip
     assert capsys.readouterr().out == ""
+
+
+def test_lookup_text_shows_the_latest_facts_first_up_to_a_limit(loaded: dict[str, Any], capsys) -> None:
+    assert main(["lookup", D, "--facts", "1", "--as-of", "2026-12-10", "--warehouse", loaded["url"]]) == 0
+    text = capsys.readouterr().out
+    assert "facts: 4 (3 older not shown; --json has them all)" in text
+    assert "柳市监罚〔2026〕4号" in text and "柳市监罚〔2026〕1号" not in text
+    assert "KEY SUPERVISION TARGET" not in text  # on 2026-12-10 only two serious penalties are recent
