@@ -328,7 +328,10 @@ def _upgrade_old_idcards(
     codes: _Codes, kinds: np.ndarray, reason: np.ndarray
 ) -> tuple[pa.StringArray, np.ndarray]:
     """Replace valid 15-digit identity numbers by their 18-digit form, and count that as a change."""
-    old = (codes.length == idcard.OLD_LENGTH) & (kinds == KINDS.index("idcard")) & (reason == 0)
+    is_idcard = kinds == KINDS.index("idcard")
+    if not is_idcard.any():
+        return codes.normalised, codes.changed
+    old = (codes.length == idcard.OLD_LENGTH) & is_idcard & (reason == 0)
     if not old.any():
         return codes.normalised, codes.changed
     upgraded = idcard.upgrade_matrix(codes.matrix[codes.in_matrix(old)])
