@@ -104,7 +104,7 @@ def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.take(pa.array(table), pa.array(index), boundscheck=False).to_numpy()
+    return pc.take(pa.array(table), pa.array(index)).to_numpy()
 
 
 def pair_columns(m: np.ndarray) -> np.ndarray:
