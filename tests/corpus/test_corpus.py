@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import stat
@@ -225,8 +226,13 @@ def check_refusal(case: Case, run: Run) -> None:
 
 
 @pytest.mark.parametrize(("case", "backend"), list(_params()))
-def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path):
+def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path, caplog):
+    caplog.set_level(logging.INFO)
     run = run_case(case, backend, catalog, make_warehouse, tmp_path)
+    # Handled, not crashed: nothing logged as an error, no traceback.
+    assert not [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    if case.outcome == REJECTED and not case.rejected:  # the log is watched: the rejection shows in it
+        assert any("rejected whole" in r.getMessage() for r in caplog.records)
     if case.outcome == REFUSED:
         check_refusal(case, run)
     else:
