@@ -154,18 +154,20 @@ class Session(ABC):
 @dataclass(frozen=True)
 class Changes:
     """How the accepted rows of a delivery relate to the table: ``new`` and ``changed`` records are
-    written, the rest are unchanged."""
+    written, the rest are unchanged. ``into_empty``: the table had no row (a backend may bulk-load
+    it differently)."""
 
     new: int = 0
     changed: int = 0
     total: int = 0
+    into_empty: bool = False
 
     @classmethod
     def find(cls, session: Session, table: DatasetTable, total: int) -> Changes:
         """Fills ``_stage_changes`` and counts it; into an empty table (a first load or a backfill)
         every row is new, and the scratch table is not needed."""
         if not session.rows(st.any_row_sql(table)):
-            return cls(total, 0, total)
+            return cls(total, 0, total, into_empty=True)
         session.scratch(st.STAGE_CHANGES, st.changes_sql(table))
         counts = dict(session.rows(st.COUNT_CHANGES_SQL))
         return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
