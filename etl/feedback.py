@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from etl.storage import Storage
@@ -157,9 +157,14 @@ def items_from_reasons(
     ]
 
 
+def item_order(item: FeedbackItem) -> tuple[bool, int, bool, str]:
+    """The order of the clerk's list: whole-file problems first, then by row, rejections before
+    corrections, then by column."""
+    return (item.row is not None, item.row or 0, not item.rejected, item.column)
+
+
 def _table_rows(items: Iterable[FeedbackItem]) -> Iterable[tuple[str, ...]]:
-    ordered = sorted(items, key=lambda i: (i.row is not None, i.row or 0, not i.rejected, i.column))
-    for item in ordered:
+    for item in items:
         yield (
             "整个文件" if item.row is None else str(item.row),
             neutralise(item.column),
@@ -202,9 +207,19 @@ def fit_name(key: str, kept_end: int = 16) -> str:
 
 
 def write_feedback(
-    storage: Storage, key_prefix: str, summary: FeedbackSummary, items: list[FeedbackItem]
+    storage: Storage,
+    key_prefix: str,
+    summary: FeedbackSummary,
+    items: Collection[FeedbackItem],
+    *,
+    ordered: bool = False,
 ) -> FeedbackFiles:
-    """Writes ``<prefix>.xlsx`` and ``<prefix>.csv``; returns their storage keys."""
+    """Writes ``<prefix>.xlsx`` and ``<prefix>.csv``; returns their storage keys.
+
+    ``ordered``: ``items`` are already in ``item_order`` — a collection read twice, once per file,
+    that may stream them from disk (a large delivery's problems need not fit in memory)."""
+    if not ordered:
+        items = sorted(items, key=item_order)
     key_prefix = fit_name(key_prefix)
     xlsx_key, csv_key = f"{key_prefix}.xlsx", f"{key_prefix}.csv"
     with storage.open_write(xlsx_key) as out:
@@ -214,7 +229,7 @@ def write_feedback(
     return FeedbackFiles(xlsx_key=xlsx_key, csv_key=csv_key)
 
 
-def _csv_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
+def _csv_bytes(summary: FeedbackSummary, items: Collection[FeedbackItem]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -224,7 +239,7 @@ def _csv_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _xlsx_bytes(summary: FeedbackSummary, items: list[FeedbackItem]) -> bytes:
+def _xlsx_bytes(summary: FeedbackSummary, items: Collection[FeedbackItem]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font

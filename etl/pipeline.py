@@ -18,20 +18,29 @@ Validation is the Arrow engine's; GX's own run on a sample of the delivery is a 
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etl.catalog import Catalog, Dataset
 from etl.drop import Drop, now
 from etl.errors import DeliveryRejected
-from etl.feedback import FeedbackFiles, FeedbackItem, FeedbackSummary, items_from_reasons, write_feedback
+from etl.feedback import (
+    FeedbackFiles,
+    FeedbackItem,
+    FeedbackSummary,
+    item_order,
+    items_from_reasons,
+    write_feedback,
+)
 from etl.storage import Storage
 
 if TYPE_CHECKING:
@@ -57,11 +66,14 @@ STATUS_TEXT = {
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The ledger row of the attempt and where the department's feedback files are."""
+    """The ledger row of the attempt and where the department's feedback files are; ``seconds``: how
+    long each stage of a processed delivery took (``route``: read, conform, validate and stage the
+    rows; ``feedback``; ``load``: the warehouse transaction), for logs and benchmarks."""
 
     ledger: LedgerRow
     feedback: FeedbackFiles | None = None
     normalised_cells: int = 0
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -75,14 +87,72 @@ class LoadResult:
         return row
 
 
+class _FeedbackSpool:
+    """A delivery's feedback items, staged batch by batch in the clerk's order (``item_order``) as
+    Parquet and read back once per feedback file: memory does not grow with the number of problems.
+
+    Batches come in row order, so sorting each keeps the file in order; items that would not (the
+    rows the reader could not split, found anywhere) are kept aside and merged in when reading.
+    """
+
+    def __init__(self, storage: Storage, key: str) -> None:
+        self.storage, self.key = storage, key
+        self.staged = 0
+        self.aside: list[FeedbackItem] = []
+        self._last: tuple[bool, int, bool, str] | None = None
+        self._writer: Any = None
+
+    def open(self, stack: ExitStack) -> None:
+        import pyarrow.parquet as pq
+
+        out = stack.enter_context(self.storage.open_write(self.key))
+        self._writer = pq.ParquetWriter(out, _feedback_schema())
+        stack.callback(self._writer.close)
+
+    def add(self, items: list[FeedbackItem]) -> None:
+        import pyarrow as pa
+
+        items = sorted(items, key=item_order)
+        if not items:
+            return
+        if self._last is not None and item_order(items[0]) < self._last:
+            self.aside += items
+            return
+        self._writer.write_table(pa.Table.from_pylist([asdict(i) for i in items], _feedback_schema()))
+        self.staged += len(items)
+        self._last = item_order(items[-1])
+
+    def __len__(self) -> int:
+        return self.staged + len(self.aside)
+
+    def __iter__(self) -> Iterator[FeedbackItem]:
+        return heapq.merge(self._read(), sorted(self.aside, key=item_order), key=item_order)
+
+    def _read(self) -> Iterator[FeedbackItem]:
+        from etl.warehouse.staging import parquet_file
+
+        if not self.staged:
+            return
+        for batch in parquet_file(self.storage.location(self.key)).iter_batches():
+            for values in batch.to_pylist():
+                yield FeedbackItem(**values)
+
+
+def _feedback_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([("row", pa.int64()), ("column", pa.string()), ("value", pa.string()),
+                      ("problem", pa.string()), ("rule", pa.string()), ("rejected", pa.bool_())])  # fmt: skip
+
+
 @dataclass
 class _Routed:
     """What the batches of one delivery produced."""
 
+    feedback: _FeedbackSpool
     accepted: int = 0
     rejected: int = 0
     normalised: int = 0
-    items: list[FeedbackItem] = field(default_factory=list)
 
 
 def process_drop(
@@ -163,7 +233,9 @@ def _load(
     from etl.warehouse import LoadBatch
 
     accepted_key, rejected_key = f"{staging}/accepted.parquet", f"{staging}/rejected.parquet"
-    routed = _route(drop, dataset, path, storage, accepted_key, rejected_key, batch_rows)
+    clock = _Clock()
+    routed = _route(drop, dataset, path, storage, (accepted_key, rejected_key, f"{staging}/feedback.parquet"),
+                    batch_rows)  # fmt: skip
     status = (
         "rejected" if routed.accepted == 0
         else "loaded_with_rejections" if routed.rejected else "loaded"
@@ -175,7 +247,9 @@ def _load(
     if status == "rejected" and routed.rejected:  # the ledger says why too, not only each row
         message = f"全部{routed.rejected}行均未通过校验，未入库；每行的问题和修改建议见反馈文件"
         row = row.replace(error_reason=ALL_ROWS_REJECTED, error_message=message)
-    files = _feedback(storage, drop, dataset, catalog, row, routed.items)
+    clock.lap("route")
+    files = _feedback(storage, drop, dataset, catalog, row, routed.feedback, ordered=True)
+    clock.lap("feedback")
     row = row.replace(feedback_paths=(files.xlsx_key, files.csv_key))
     report = warehouse.load(
         LoadBatch(
@@ -190,7 +264,22 @@ def _load(
         drop.delivery_id, status, row.rows_read, row.rows_loaded, report.inserted, report.updated,
         report.unchanged, row.rows_rejected,
     )  # fmt: skip
-    return LoadResult(report.ledger, files, routed.normalised)
+    clock.lap("load")
+    log.info("%s: seconds %s", drop.delivery_id, ", ".join(f"{k} {v:.1f}" for k, v in clock.seconds.items()))
+    return LoadResult(report.ledger, files, routed.normalised, clock.seconds)
+
+
+class _Clock:
+    """Seconds per stage, each lap since the previous one."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now_ = time.perf_counter()
+        self.seconds[stage] = round(now_ - self._last, 3)
+        self._last = now_
 
 
 def _route(
@@ -198,11 +287,11 @@ def _route(
     dataset: Dataset,
     path: Path,
     storage: Storage,
-    accepted_key: str,
-    rejected_key: str,
+    keys: tuple[str, str, str],
     batch_rows: int,
 ) -> _Routed:
-    """Streams the delivery through conform and validate into the two staging files."""
+    """Streams the delivery through conform and validate into the staging files (``keys``: accepted
+    rows, rejected rows, feedback items)."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -211,12 +300,14 @@ def _route(
     from etl.validate import DeliveryState, validate_batch
     from etl.warehouse.staging import REJECTED_SCHEMA, accepted_schema, accepted_table
 
+    accepted_key, rejected_key, feedback_key = keys
     delivery = open_delivery(path, dataset, batch_rows=batch_rows)
     mapping = map_headers(delivery.headers, dataset)
     titles = {f.name: f.title for f in dataset.fields}
     state = DeliveryState()
-    routed = _Routed()
+    routed = _Routed(_FeedbackSpool(storage, feedback_key))
     with ExitStack() as stack:
+        routed.feedback.open(stack)
         accepted_out = pq.ParquetWriter(
             stack.enter_context(storage.open_write(accepted_key)), accepted_schema(dataset)
         )
@@ -242,19 +333,19 @@ def _route(
             rejected_out.write_table(rejected)
             routed.accepted += accepted.num_rows
             routed.rejected += rejected.num_rows
-            routed.items += items_from_reasons(verdicts.reasons.to_pylist(), titles)
             normalised = conformed.issues.filter(pc.equal(conformed.issues["severity"], "normalised"))
             routed.normalised += normalised.num_rows
-            routed.items += items_from_reasons(normalised.to_pylist(), titles, rejected=False)
+            corrected = items_from_reasons(normalised.to_pylist(), titles, rejected=False)
+            routed.feedback.add(items_from_reasons(verdicts.reasons.to_pylist(), titles) + corrected)
         # Rows the reader could not split into cells are read and rejected like any other.
         if delivery.bad_rows:
             unreadable = _unreadable_rows(drop, delivery.bad_rows)
             rejected_out.write_table(unreadable)
             routed.rejected += unreadable.num_rows
-            routed.items += [
+            routed.feedback.add([
                 FeedbackItem(row=row, column="整行", value=None, problem=message, rule="RAGGED_ROW")
                 for row, message in delivery.bad_rows
-            ]
+            ])  # fmt: skip
     return routed
 
 
@@ -307,7 +398,9 @@ def _feedback(
     dataset: Dataset,
     catalog: Catalog,
     row: LedgerRow,
-    items: list[FeedbackItem],
+    items: Collection[FeedbackItem],
+    *,
+    ordered: bool = False,
 ) -> FeedbackFiles:
     department = catalog.departments[drop.department]
     summary = FeedbackSummary(
@@ -317,7 +410,7 @@ def _feedback(
     )  # fmt: skip
     stem = Path(drop.file_name).stem[:80] or "delivery"
     prefix = f"feedback/{drop.department}/{drop.dataset}/{stem}.{drop.sha256[:8]}.反馈"
-    return write_feedback(storage, prefix, summary, items)
+    return write_feedback(storage, prefix, summary, items, ordered=ordered)
 
 
 @contextmanager

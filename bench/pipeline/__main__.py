@@ -123,6 +123,11 @@ def pipeline_postgres(path: Path) -> dict:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def stages(result: dict) -> str:
+    """The pipeline's seconds per stage, e.g. ``receive 2.1, route 12.0, feedback 0.9, load 6.3``."""
+    return ", ".join(f"{name} {seconds:.1f}" for name, seconds in result["stages"].items())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -145,6 +150,7 @@ def main() -> int:
     duck_ratio = ours_duck["seconds"] / raw_duck
     print(f"pipeline → DuckDB          {ours_duck['seconds']:8.2f} s  ratio {duck_ratio:5.2f}×"
           f"  (target ≤ 3×; loaded {ours_duck['rows_loaded']:,}, rejected {ours_duck['rows_rejected']:,})")
+    print(f"  stages (s): {stages(ours_duck)}")
     if not args.skip_postgres:
         raw_pg = psql_copy(path)
         ours_pg = pipeline_postgres(path)
@@ -152,6 +158,7 @@ def main() -> int:
         pg_ratio = ours_pg["seconds"] / raw_pg
         print(f"pipeline → PostgreSQL      {ours_pg['seconds']:8.2f} s  ratio {pg_ratio:5.2f}×"
               "  (target ≤ 3×)")
+        print(f"  stages (s): {stages(ours_pg)}")
 
     if args.scale_copies > 1:
         big = multiply(path, args.scale_copies, work / f"admin_penalty_x{args.scale_copies}.csv")
@@ -160,6 +167,7 @@ def main() -> int:
         print(f"peak memory {args.rows:,} rows        {ours_duck['peak_rss_mb']:8.0f} MB")
         print(f"peak memory {args.rows * args.scale_copies:,} rows        {ours_big['peak_rss_mb']:8.0f} MB"
               f"  ratio {ratio:4.2f}× (target ≤ 2048 MB and ≤ 1.3×); {ours_big['seconds']:.1f} s")
+        print(f"  stages (s): {stages(ours_big)}")
     return 0
 
 

@@ -29,6 +29,7 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         drop = receive_file(storage, path, dataset="admin_penalty", department="scjg",
                             source="admin_penalty__scjg__landing")
+        received = time.perf_counter() - started
         result = process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)
         elapsed = time.perf_counter() - started
     print(json.dumps({
@@ -38,6 +39,8 @@ def main(argv: list[str]) -> int:
         "rows_read": result.ledger.rows_read,
         "rows_loaded": result.ledger.rows_loaded,
         "rows_rejected": result.ledger.rows_rejected,
+        # receive: hash and archive the file; then process_drop's own stages.
+        "stages": {"receive": round(received, 3), **result.seconds},
     }))
     return 0
 
