@@ -243,6 +243,13 @@ def build_mixed_encodings(folder: Path) -> str:
     return write(folder, "行政处罚_混合编码.csv", head + tail)
 
 
+def build_mixed_encodings_gbk_first(folder: Path) -> str:
+    header, rows = base()
+    head = csv_text(header, rows[:4]).encode("gbk")
+    tail = csv_text(header, rows[4:]).split("\r\n", 1)[1].encode("utf-8")
+    return write(folder, "行政处罚_混合编码_GBK在前.csv", head + tail)
+
+
 def build_gbk_cut_at_end(folder: Path) -> str:
     header, rows = base()
     data = csv_text(header, rows).rstrip("\r\n").encode("gbk")

@@ -66,6 +66,8 @@ CASES: tuple[Case, ...] = (
     Case("utf16_unicode_text", "Excel \"Unicode text\": UTF-16 LE, tab separated, .txt", LOADED, None, "",
          loaded=6),
     Case("mixed_encodings", "UTF-8 rows followed by GBK rows", REJECTED, "UNDECODABLE", "混用了多种编码"),
+    Case("mixed_encodings_gbk_first", "GBK rows followed by UTF-8 rows", REJECTED, "UNDECODABLE",
+         "混用了多种编码"),
     Case("gbk_cut_at_end", "GBK file ending in half a character", REJECTED, "UNDECODABLE", "无法解码"),
     Case("utf8_cut_at_end", "UTF-8 file ending in a cut multi-byte character", REJECTED, "UNDECODABLE",
          "无法解码"),
