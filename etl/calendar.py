@@ -95,11 +95,19 @@ def _days_of_year(year: int) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((dt.date(year, 12, 31) - first).days + 1)]
 
 
-def _override_working_days(year: int, override: YearOverride) -> tuple[dt.date, ...]:
-    holidays, workdays = set(override.holidays), set(override.workdays)
-    return tuple(
-        day for day in _days_of_year(year) if (day.weekday() < 5 and day not in holidays) or day in workdays
-    )
+def _weekday_working_days(year: int) -> tuple[dt.date, ...]:
+    return tuple(day for day in _days_of_year(year) if day.weekday() < 5)
+
+
+def _with_explicit_days(
+    base: tuple[dt.date, ...], year: int, explicit: dict[dt.date, tuple[bool, int]]
+) -> tuple[dt.date, ...]:
+    """``base`` with the operator's listed days of ``year`` (from any year's entry) applied on top."""
+    listed = {day: working for day, (working, _) in explicit.items() if day.year == year}
+    if not listed:
+        return base
+    working = (set(base) - {d for d, w in listed.items() if not w}) | {d for d, w in listed.items() if w}
+    return tuple(sorted(working))
 
 
 class _Package:
@@ -159,6 +167,8 @@ class WorkCalendar:
         self, overrides: CalendarOverrides | None = None, *, overrides_file: str = DEFAULT_OVERRIDES_FILE
     ) -> None:
         self._overrides: dict[int, YearOverride] = dict(overrides.years) if overrides else {}
+        # Listed days may belong to a neighbouring year's notice (a make-up day in late December).
+        self._explicit = overrides.explicit_days() if overrides else {}
         # Only a label for error messages: where an operator adds a missing year.
         self._overrides_file = overrides_file
         self._sorted: dict[int, tuple[dt.date, ...]] = {}
@@ -192,9 +202,10 @@ class WorkCalendar:
         """
         working = self.is_working_day(day)
         weekend = day.weekday() >= 5
-        if day.year in self._overrides:
+        entry = self._explicit[day][1] if day in self._explicit else day.year
+        if entry in self._overrides:
             holiday = None
-            note = self._overrides[day.year].note
+            note = self._overrides[entry].note
             source = self._overrides_file + (f" ({note})" if note else "")
         else:
             package = _get_package()
@@ -309,10 +320,10 @@ class WorkCalendar:
 
     def _compute(self, year: int) -> tuple[dt.date, ...]:
         if year in self._overrides:
-            return _override_working_days(year, self._overrides[year])
+            return _with_explicit_days(_weekday_working_days(year), year, self._explicit)
         package = _get_package()
         if package.knows(year):
-            return package.working_days(year)
+            return _with_explicit_days(package.working_days(year), year, self._explicit)
         raise CalendarError(self._unknown_year_message(year, package))
 
     def _unknown_year_message(self, year: int, package: _Package) -> str:

@@ -396,15 +396,51 @@ class YearOverride(_Strict):
 
 
 class CalendarOverrides(_Strict):
+    """Operator-supplied years. A notice may reach into the neighbouring year (the 2018 notice gave
+    2018-12-29 as a make-up day and 2019-01-01 off), so a year's entry may list days of the year
+    before or after; each listed day must say something a Monday-Friday week does not already."""
+
     years: dict[int, YearOverride] = {}
 
     @model_validator(mode="after")
-    def _dates_in_their_year(self) -> CalendarOverrides:
-        for year, override in self.years.items():
-            for day in (*override.holidays, *override.workdays):
-                if day.year != year:
-                    raise ValueError(f"{day} is listed under year {year}")
+    def _dates_consistent(self) -> CalendarOverrides:
+        problems: list[str] = []
+        said: dict[dt.date, tuple[bool, int]] = {}  # day -> (working, the year whose entry said so)
+        for year, override in sorted(self.years.items()):
+            for working, days in ((False, override.holidays), (True, override.workdays)):
+                for day in days:
+                    problems.extend(_override_day_problems(year, day, working, said.get(day)))
+                    said[day] = (working, year)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def explicit_days(self) -> dict[dt.date, tuple[bool, int]]:
+        """Every listed day: whether it is a working day, and the year whose entry lists it."""
+        return {
+            day: (working, year)
+            for year, override in self.years.items()
+            for working, days in ((False, override.holidays), (True, override.workdays))
+            for day in days
+        }
+
+
+def _override_day_problems(
+    year: int, day: dt.date, working: bool, earlier: tuple[bool, int] | None
+) -> list[str]:
+    """What is wrong with ``day`` listed as a holiday (``working`` False) or workday under ``year``."""
+    kind = "workdays" if working else "holidays"
+    problems = []
+    if abs(day.year - year) > 1:
+        problems.append(f"{day} is listed under year {year}")
+    if working and day.weekday() < 5:
+        problems.append(f"{day} is a {day:%A}: 'workdays' lists weekend make-up days only")
+    if not working and day.weekday() >= 5:
+        problems.append(f"{day} is a {day:%A}: 'holidays' lists Monday-Friday days off only")
+    if earlier is not None and earlier[0] != working:
+        other = "workdays" if earlier[0] else "holidays"
+        problems.append(f"{day} is in {other} of {earlier[1]} and in {kind} of {year}")
+    return problems
 
 
 @dataclass(frozen=True)

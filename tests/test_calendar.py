@@ -247,6 +247,43 @@ def test_an_override_year_takes_precedence_over_the_package() -> None:
     assert changed == [D(2026, 10, 8), D(2026, 10, 10)]
 
 
+def test_a_notice_may_list_days_of_the_neighbouring_year() -> None:
+    # As the 2018 notice gave Saturday 2018-12-29 as a make-up day for 2019's 元旦: here 2028's notice
+    # makes Friday 2027-12-31 a day off and Sunday 2027-12-26 a working day.
+    notice_2028 = {"note": "2028 notice", "holidays": [D(2027, 12, 31), D(2028, 1, 3)],
+                   "workdays": [D(2027, 12, 26)]}  # fmt: skip
+    cal = WorkCalendar(CalendarOverrides(years={2027: OVERRIDES_2027, 2028: notice_2028}))
+
+    assert not cal.is_working_day(D(2027, 12, 31)) and cal.is_working_day(D(2027, 12, 26))
+    assert not cal.is_working_day(D(2028, 1, 3)) and cal.is_working_day(D(2028, 1, 4))
+    assert cal.add_working_days(D(2027, 12, 30), 1) == D(2028, 1, 4)
+    assert cal.describe(D(2027, 12, 31)).source == "catalog_yaml/calendar.yaml (2028 notice)"
+    assert cal.describe(D(2027, 12, 30)).source == "catalog_yaml/calendar.yaml (test arrangement)"
+    # Listed under 2028 but without 2027 known, 2027's other days stay undecidable.
+    with pytest.raises(CalendarError, match="2027"):
+        WorkCalendar(CalendarOverrides(years={2028: notice_2028})).is_working_day(D(2027, 12, 30))
+
+
+@pytest.mark.parametrize(
+    ("years", "message"),
+    [
+        ({2027: {"holidays": [D(2027, 1, 4)], "workdays": [D(2027, 1, 4)]}}, "2027-01-04 is a Monday"),
+        ({2027: {"holidays": [D(2027, 1, 9)]}}, "2027-01-09 is a Saturday: 'holidays' lists Monday-Friday"),
+        ({2027: {"workdays": [D(2027, 1, 8)]}}, "2027-01-08 is a Friday: 'workdays' lists weekend"),
+        ({2027: {"workdays": [D(2027, 12, 26)]}, 2028: {"holidays": [D(2027, 12, 27)]}}, None),
+        ({2027: {"holidays": [D(2027, 12, 31)]}, 2028: {"workdays": [D(2027, 12, 31)]}},
+         "2027-12-31 is in holidays of 2027 and in workdays of 2028"),
+        ({2027: {"holidays": [D(2029, 1, 1)]}}, "2029-01-01 is listed under year 2027"),
+    ],
+)
+def test_contradictory_or_misplaced_override_days_are_refused(years: dict, message: str | None) -> None:
+    if message is None:  # consistent entries of two notices are accepted
+        assert not WorkCalendar(CalendarOverrides(years=years)).is_working_day(D(2027, 12, 27))
+        return
+    with pytest.raises(ValueError, match=message):
+        CalendarOverrides(years=years)
+
+
 @pytest.fixture
 def catalog_dir(tmp_path: Path) -> Path:
     """The real departments and reference dataset, with a calendar.yaml carrying the 2027 arrangement."""
