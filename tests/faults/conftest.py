@@ -13,12 +13,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
-
 from etl.catalog import Catalog, load_catalog
 from etl.demo_data import generate
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
+
+# Appended, not prepended: tests/sources has a conftest.py of its own, which pytest must keep finding
+# as the ``conftest`` of that folder.
+_SOURCES = str(Path(__file__).resolve().parents[1] / "sources")
+if _SOURCES not in sys.path:
+    sys.path.append(_SOURCES)
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SOURCE = "admin_penalty__scjg__landing"

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+# Appended, not prepended: these folders have a conftest.py of their own, which pytest must keep
+# finding as the ``conftest`` of its folder.
 for folder in ("sources", "alerts", "faults"):
     path = str(Path(__file__).resolve().parents[1] / folder)
     if path not in sys.path:
-        sys.path.insert(0, path)
+        sys.path.append(path)
 
 from etl.catalog import Catalog, load_catalog  # noqa: E402
 
