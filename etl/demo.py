@@ -337,7 +337,12 @@ def open_ui(work: Path, port: int = DEFAULT_UI_PORT, say: Callable[[str], None] 
     if not (airflow_home() / "airflow.db").exists() or not (work / "warehouse.duckdb").exists():
         raise UsageError(f"no demo under {settings.home()}: run `make demo` first")
     refs = list(load_catalog(settings.catalog_dir()).sources())
-    env = _environment(work, api_port=port)
+    try:
+        env = _environment(work, api_port=port)
+    except ValueError as exc:  # a port Airflow's own servers need
+        raise UsageError(str(exc)) from None
+    if _listening(port):
+        raise UsageError(f"port {port} is taken on 127.0.0.1: choose another (make ui PORT=N, or --port N)")
     env.update(demo_sources.connections(refs))
     # A SIGTERM (a service manager, a test) ends the UI as Ctrl-C does: through the clean-up below.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -361,6 +366,14 @@ def _quote(value: str) -> str:
     import shlex
 
     return shlex.quote(value)
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
