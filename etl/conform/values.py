@@ -94,8 +94,31 @@ def control_characters(values: pa.Array) -> pa.Array | None:
     >>> control_characters(pa.array(['正常'])) is None
     True
     """
+    if not _may_hold_controls(values):
+        return None
     found = pc.fill_null(pc.match_substring_regex(values, CONTROL_PATTERN), False)
     return found if pc.any(found).as_py() else None
+
+
+def _may_hold_controls(values: pa.Array) -> bool:
+    """Whether any byte of the strings' data is a control character, looked at as bytes with numpy:
+    about a tenth of the regular expression's cost, which then only runs on a column that has one.
+    In UTF-8 a byte below 0x80 is always that ASCII character, never part of another character.
+
+    >>> _may_hold_controls(pa.array(["正常", "a\\tb\\r\\n"])), _may_hold_controls(pa.array(["x\\x7f"]))
+    (False, True)
+    """
+    if values.null_count == len(values):
+        return False
+    _, offsets, data = values.buffers()
+    if data is None:
+        return False
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    bounds = np.frombuffer(offsets, width, count=len(values) + 1, offset=values.offset * width().itemsize)
+    raw = np.frombuffer(data, np.uint8, count=int(bounds[-1] - bounds[0]), offset=int(bounds[0]))
+    below_space = raw[raw < 0x20]
+    allowed = (below_space == 0x09) | (below_space == 0x0A) | (below_space == 0x0D)  # tab, LF, CR
+    return bool(not allowed.all() or (raw == 0x7F).any())
 
 
 def _empty_strings(values: pa.Array) -> np.ndarray | None:
