@@ -20,17 +20,18 @@ import logging
 import os
 import re
 import stat
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
 import pytest
+from backends import POSTGRES_URL, backend_url
 from build_corpus import builders
 from corpus_cases import BY_NAME, CASES, LOADED, PARTLY, REFUSED, REJECTED, Case, readme_table
 from openpyxl import load_workbook
 
-from etl.catalog import Catalog, load_catalog
+from etl.catalog import Catalog
 from etl.drop import receive_file
 from etl.pipeline import process_drop
 from etl.sources import FetchOptions, FetchReport, run_source
@@ -41,7 +42,6 @@ from etl.warehouse.base import Warehouse
 
 SOURCE = "admin_penalty__scjg__landing"
 DATASET = "admin_penalty"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # The corpus is written before the poll: a file is complete once it is seen unchanged a moment later.
 QUICK = FetchOptions(stable_seconds=0.0, wait_seconds=0.5)
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -59,31 +59,20 @@ def _params() -> Iterator[object]:
             yield pytest.param(case, "postgresql", marks=marks, id=f"{case.name}-postgresql")
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 @pytest.fixture
 def make_warehouse(tmp_path: Path, catalog: Catalog) -> Iterator:
-    schemas: list[str] = []
+    """Opens a fresh warehouse with the dataset's tables on a backend; ``make.urls`` lists them."""
+    with ExitStack() as stack:
 
-    def make(backend: str) -> Warehouse:
-        if backend == "duckdb":
-            url = f"duckdb:///{tmp_path}/warehouse.duckdb"
-        else:
-            schemas.append(f"corpus_{uuid.uuid4().hex[:12]}")
-            url = f"{POSTGRES_URL}?schema={schemas[-1]}"
-        warehouse = open_warehouse(url)
-        warehouse.init(dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]}))
-        return warehouse
+        def make(backend: str) -> Warehouse:
+            url = stack.enter_context(backend_url(backend, tmp_path))
+            make.urls.append(url)  # type: ignore[attr-defined]
+            warehouse = open_warehouse(url)
+            warehouse.init(dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]}))
+            return warehouse
 
-    make.schemas = schemas  # type: ignore[attr-defined]
-    yield make
-    if schemas:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        make.urls = []  # type: ignore[attr-defined]
+        yield make
 
 
 def sha256(data: bytes) -> str:
@@ -238,7 +227,8 @@ def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_wareh
     else:
         check_delivery(case, run)
     if backend == "postgresql" and case.rejected:
-        check_quarantine_json_reads_in_sql(make_warehouse.schemas[-1], case.rejected)
+        schema = make_warehouse.urls[-1].partition("schema=")[2]
+        check_quarantine_json_reads_in_sql(schema, case.rejected)
 
 
 def check_quarantine_json_reads_in_sql(schema: str, rejected: int) -> None:
@@ -304,11 +294,12 @@ DAG_CASES = ("empty_file", "nul_byte_in_cell", "xlsx_zip_bomb", "json_deeply_nes
              "formula_injection_cells", "encrypted_workbook", "symlink_outside", "name_255_bytes")
 
 
-def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(tmp_path: Path, monkeypatch):
+def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(
+    catalog: Catalog, tmp_path: Path, monkeypatch
+):
     """discover → process (each) → record, as the landing DAG calls them: every task returns."""
     from etl import tasks
 
-    catalog = load_catalog()
     landing = tmp_path / "landing"
     monkeypatch.setenv("CREDIT_ETL_LANDING", str(landing))
     monkeypatch.setenv("CREDIT_ETL_STORAGE", str(tmp_path / "storage"))
@@ -354,7 +345,9 @@ def test_readme_lists_every_case_with_its_outcome():
     assert table == readme_table(), "regenerate with: python tests/corpus/corpus_cases.py"
 
 
-def test_a_workbook_inflating_past_the_total_limit_is_refused_unread(tmp_path: Path, monkeypatch):
+def test_a_workbook_inflating_past_the_total_limit_is_refused_unread(
+    catalog: Catalog, tmp_path: Path, monkeypatch
+):
     """The total cap, for packages whose members each compress normally (the zip bomb case is the
     ratio check): lowered here so a real workbook exceeds it."""
     from etl.errors import DeliveryRejected
@@ -363,5 +356,5 @@ def test_a_workbook_inflating_past_the_total_limit_is_refused_unread(tmp_path: P
     path = tmp_path / builders()["xlsx_named_csv"](tmp_path)
     monkeypatch.setattr(sniff, "MAX_INFLATED_BYTES", 10_000)
     with pytest.raises(DeliveryRejected) as caught:
-        open_delivery(path, load_catalog().datasets[DATASET])
+        open_delivery(path, catalog.datasets[DATASET])
     assert caught.value.reason == "WORKBOOK_TOO_LARGE" and "超出平台可处理的范围" in caught.value.message
