@@ -107,8 +107,11 @@ def psql_copy(path: Path) -> float:
 def pipeline(path: Path, warehouse_url: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "bench.pipeline.ingest_one", str(path), warehouse_url],
-        check=True, capture_output=True, text=True, timeout=3600,
+        capture_output=True, text=True, timeout=3600,
     )  # fmt: skip
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(f"the pipeline failed on {path} (exit status {out.returncode})")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
