@@ -128,19 +128,27 @@ def row_all(ok: np.ndarray) -> np.ndarray:
     return np.einsum("ij->i", ok.view(np.uint8)) == ok.shape[1]
 
 
+def lookup_matrix(table: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``table[m]`` for a matrix of bytes (see ``lookup``)."""
+    return lookup(table, np.ascontiguousarray(m).reshape(-1)).reshape(m.shape)
+
+
+def digit_values(m: np.ndarray) -> np.ndarray:
+    """The value of each digit of a byte matrix, NOT_IN_ALPHABET for any other byte."""
+    return lookup_matrix(DIGIT_VALUES, m)
+
+
 def allowed_mask(m: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
     """Boolean matrix: whether the byte at each position is in ``allowed[position]``."""
-    ok = np.empty((len(m), len(allowed)), dtype=bool)
-    start = 0
-    # One table lookup per run of positions sharing an alphabet, not one per position.
-    while start < len(allowed):
-        stop = start + 1
-        while stop < len(allowed) and allowed[stop] == allowed[start]:
-            stop += 1
-        table = np.zeros(256, dtype=bool)
-        table[np.frombuffer(allowed[start].encode("ascii"), dtype=np.uint8)] = True
-        ok[:, start:stop] = table[m[:, start:stop]]
-        start = stop
+    codes = m[:, : len(allowed)]
+    ok = np.empty(codes.shape, dtype=bool)
+    # One table lookup per distinct alphabet over all the positions that share it.
+    for alphabet in dict.fromkeys(allowed):
+        table = np.zeros(256, dtype=np.uint8)
+        table[np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)] = 1
+        columns = [i for i, a in enumerate(allowed) if a == alphabet]
+        picked = codes if len(columns) == len(allowed) else codes[:, columns]
+        ok[:, columns] = lookup_matrix(table, picked).view(bool)
     return ok
 
 

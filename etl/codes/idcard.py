@@ -38,7 +38,7 @@ from typing import Final
 import numpy as np
 
 from etl.codes import divisions, reasons
-from etl.codes._matrix import DIGIT_VALUES, Findings, allowed_mask, char_table, first_false, pair_columns
+from etl.codes._matrix import Findings, allowed_mask, char_table, digit_values, first_false, pair_columns
 from etl.codes.exceptions import (
     InvalidChecksum,
     InvalidCode,
@@ -152,18 +152,19 @@ def calc_check_bytes(digits: np.ndarray) -> np.ndarray:
 def upgrade_matrix(m: np.ndarray) -> np.ndarray:
     """``from_15`` over an n×15 byte matrix of old numbers; returns an n×18 byte matrix."""
     body = np.concatenate([m[:, :6], np.full((len(m), 2), [ord("1"), ord("9")], np.uint8), m[:, 6:15]], 1)
-    check = calc_check_bytes(np.minimum(DIGIT_VALUES[body], 9))
+    check = calc_check_bytes(np.minimum(digit_values(body), 9))
     return np.concatenate([body, check[:, None]], axis=1)
 
 
 def _birth_dates(digits: np.ndarray, old: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, whether the birth date is real, and the date as the integer YYYYMMDD."""
-    d = np.minimum(digits, 9).astype(np.int32)
+    # Only positions 7-14 can hold the date: d[:, i] is the digit at position 7 + i.
+    d = np.minimum(digits[:, 6:14], 9).astype(np.int32)
     year = np.where(
-        old, 1900 + d[:, 6] * 10 + d[:, 7], d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+        old, 1900 + d[:, 0] * 10 + d[:, 1], d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     )
-    month = np.where(old, d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11])
-    day = np.where(old, d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
+    month = np.where(old, d[:, 2] * 10 + d[:, 3], d[:, 4] * 10 + d[:, 5])
+    day = np.where(old, d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7])
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
@@ -181,7 +182,7 @@ def validate_matrix(m: np.ndarray, length: np.ndarray, today: datetime.date | No
     findings.fail(
         np.where(old, bad_old, bad_new), reasons.IDCARD_BAD_CHAR, pos=np.where(old, pos_old, pos_new)
     )
-    digits = DIGIT_VALUES[m[:, :LENGTH]]
+    digits = digit_values(m[:, :LENGTH])
     address_ok = divisions.plausible_pairs(pair_columns(m[:, :6]), divisions.RESIDENCE)
     findings.fail(~address_ok, reasons.IDCARD_BAD_ADDRESS)
     real, born = _birth_dates(digits, old)

@@ -25,7 +25,7 @@ import string
 import numpy as np
 
 from etl.codes import divisions, mod_11_10, reasons
-from etl.codes._matrix import DIGIT_VALUES, Findings, allowed_mask, char_table, first_false, pair_columns
+from etl.codes._matrix import Findings, allowed_mask, char_table, digit_values, first_false, pair_columns
 from etl.codes.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from etl.codes.normalise import first_bad_char, normalise, reject_damage
 
@@ -78,7 +78,7 @@ def validate_matrix(m: np.ndarray, length: np.ndarray) -> Findings:
     findings.fail(length != LENGTH, reasons.REGNO_BAD_LENGTH)
     bad, pos = first_false(allowed_mask(m, ALLOWED))
     findings.fail(bad, reasons.REGNO_BAD_CHAR, pos=pos)
-    digits = DIGIT_VALUES[m[:, :LENGTH]]
+    digits = digit_values(m[:, :LENGTH])
     division_ok = divisions.plausible_pairs(pair_columns(m[:, :6]), divisions.REGISTRATION)
     findings.fail(~division_ok, reasons.REGNO_BAD_DIVISION)
     expected = _DIGIT_BYTES[mod_11_10.calc_check_digits(np.minimum(digits[:, :-1], 9))]
