@@ -48,7 +48,7 @@ def open_json(path: Path, dataset: Dataset, encoding: TextEncoding, batch_rows: 
                 nested = nested or (count, key)
         keys.update(dict.fromkeys(record))
     if not count:
-        raise rejections.no_data_rows(dataset.title)
+        raise rejections.no_data_rows(dataset.title, "JSON 文件中没有任何记录（没有数据行）")
     if nested is not None and matcher.score(keys) == 0:
         raise rejections.nested_json(*nested)  # the records are wrapped: {"data": {"rows": [...]}}
     names = list(keys)

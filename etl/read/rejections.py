@@ -39,10 +39,10 @@ def empty_file() -> DeliveryRejected:
     return DeliveryRejected(EMPTY_FILE, "文件是空的，没有任何内容；请确认导出的文件正确后重新报送")
 
 
-def no_data_rows(title: str) -> DeliveryRejected:
+def no_data_rows(title: str, what: str = "文件只有表头，没有数据行") -> DeliveryRejected:
     return DeliveryRejected(
         NO_DATA_ROWS,
-        f"文件只有表头，没有数据行；如本期没有《{title}》数据，无需报送空文件，否则请填入数据后重新报送",
+        f"{what}；如本期没有《{title}》数据，无需报送空文件，否则请填入数据后重新报送",
     )
 
 
