@@ -132,7 +132,7 @@ CASES: tuple[Case, ...] = (
     Case("json_deeply_nested", "100,000 nested arrays", REJECTED, "INVALID_JSON", "嵌套层数过深"),
     Case("json_field_50mb", "one 50 MB value in a JSON record (generated at test time)", REJECTED,
          "RECORD_TOO_LARGE", "第3条记录超过 16 M 个字符"),
-    Case("json_empty_array", "an empty JSON array", REJECTED, "NO_DATA_ROWS", "没有数据行"),
+    Case("json_empty_array", "an empty JSON array", REJECTED, "NO_DATA_ROWS", "JSON 文件中没有任何记录"),
     Case("json_nul_escape", "a \\u0000 escape inside a JSON string", PARTLY, "CONTROL_CHARACTERS",
          "不可见的控制字符", loaded=5, rejected=1),
     Case("json_formula_cells", "JSON values starting with = and @", PARTLY, "NOT_A_DATE", "不是有效日期",
