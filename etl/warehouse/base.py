@@ -428,6 +428,11 @@ class Warehouse(ABC):
         """Writes a ledger row on its own (duplicate, rejected-whole or failed deliveries); returns it
         with its ``ledger_id``. A row that has a ``ledger_id`` updates that row."""
         with self._session(f"recording delivery {row.delivery_id}") as session, session.transaction():
+            if row.is_processed:  # rejected whole: two workers on the same file record it once
+                session.lock(f"delivery:{row.sha256}")
+                earlier = self._processed_by_another(session, row)
+                if earlier is not None:
+                    return self._write_ledger(session, _as_duplicate(row, f"与台账 {earlier} 相同"))
             return self._write_ledger(session, row)
 
     def _write_ledger(self, session: Session, row: LedgerRow) -> LedgerRow:
