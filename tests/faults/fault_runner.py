@@ -4,7 +4,8 @@ that a test can kill it (SIGKILL), restart a server under it, or let it go on.
     python fault_runner.py --pause-at append --reached R [--resume G] -- ingest FILE --dataset …
 
 ``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``claim`` (a
-landing-zone file about to be claimed), ``conform`` (the
+landing-zone file about to be claimed), ``record`` (a ledger row about to be written on its own, as
+for a file rejected whole), ``conform`` (the
 first batch being conformed: staged files open, nothing in the warehouse yet) or ``committed`` (the
 load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its
 WAL). On reaching it the runner creates the file ``--reached`` and waits, without a time limit of
@@ -46,6 +47,17 @@ def install(point: str, reached: Path, resume: Path | None) -> None:
             return claim(*args, **kwargs)
 
         etl.sources.landing._claim = paused_claim
+        return
+    if point == "record":
+        from etl.warehouse.base import Warehouse
+
+        record = Warehouse.record_ledger
+
+        def paused_record(self, row):
+            pause(reached, resume)
+            return record(self, row)
+
+        Warehouse.record_ledger = paused_record
         return
     if point == "conform":
         import etl.conform

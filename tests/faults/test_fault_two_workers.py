@@ -7,7 +7,9 @@ there, then lets them go together:
   claims and loads it, the other finds it gone;
 - two ``credit-etl ingest`` of the same file (an Airflow retry starting while the first attempt's
   worker still runs, or the same file handed in twice), held after both looked the delivery up in
-  the ledger and found nothing: one loads it, the other records a duplicate.
+  the ledger and found nothing: one loads it, the other records a duplicate;
+- the same with a file rejected whole (no header), held before the ledger row is written: one
+  records the rejection, the other a duplicate.
 
 On DuckDB and PostgreSQL; the warehouse then equals, table by table, that of one clean run.
 """
@@ -118,3 +120,18 @@ def test_two_ingests_of_the_same_delivery_at_once_load_it_once(
     raced["deliveries"] = [row for row in raced["deliveries"] if row not in duplicate]
     assert raced == expected
     assert Storage(tmp_path / "storage").list("staging") == []
+
+
+def test_two_ingests_of_a_file_rejected_whole_record_it_once(penalty_file, make_warehouse, tmp_path):
+    headerless = tmp_path / "无表头.csv"
+    headerless.write_bytes(b"\n".join(penalty_file.read_bytes().splitlines()[1:]) + b"\n")
+    url, warehouse = make_warehouse("raced")
+    children, go = start_both("record", ingest_args(headerless, url, tmp_path / "storage"), tmp_path)
+    # ingest exits 1 for a file rejected whole, 0 for a duplicate.
+    assert sorted(finish(children, go, tmp_path)) == [0, 1], logs(tmp_path)
+
+    rows = warehouse.ledger()
+    assert sorted(row.status for row in rows) == ["duplicate", "rejected"], logs(tmp_path)
+    (rejected,) = [row for row in rows if row.status == "rejected"]
+    (duplicate,) = [row for row in rows if row.status == "duplicate"]
+    assert rejected.error_reason and duplicate.notes == f"与台账 {rejected.ledger_id} 相同"
