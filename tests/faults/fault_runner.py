@@ -10,15 +10,11 @@ first batch being conformed: staged files open, nothing in the warehouse yet) or
 load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its
 WAL). On reaching it the runner creates the file ``--reached`` and waits, without a time limit of
 its own (the test has one), until ``--resume`` exists. Without ``--resume`` it waits until killed.
-
-GX's sample cross-check is off in the child (``gx_sample_rows=0``): it costs 5 s of import per
-process and does not change which rows are loaded; the tests run their clean reference the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
 from pathlib import Path
@@ -28,12 +24,6 @@ def pause(reached: Path, resume: Path | None) -> None:
     reached.write_text("reached", encoding="utf-8")
     while resume is None or not resume.exists():
         time.sleep(0.02)
-
-
-def without_gx_sample() -> None:
-    import etl.validate
-
-    etl.validate.validate_batch = functools.partial(etl.validate.validate_batch, gx_sample_rows=0)
 
 
 def install(point: str, reached: Path, resume: Path | None) -> None:
@@ -104,7 +94,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    without_gx_sample()
     install(args.pause_at, args.reached, args.resume)
     from etl.cli import main as cli_main
 

@@ -10,7 +10,6 @@ an uncommitted load, and a rerun leaves it equal, table by table, to a clean run
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import subprocess
@@ -34,14 +33,9 @@ def ingest_args(penalty_file: Path, url: str, storage: Path) -> list[str]:
             "--warehouse", url, "--storage", str(storage)]  # fmt: skip
 
 
-def ingest_here(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> int:
-    """``credit-etl ingest`` in this process, with GX's sample off as in the runner."""
-    import etl.validate
-
-    with monkeypatch.context() as patch:
-        patch.setattr(etl.validate, "validate_batch",
-                      functools.partial(etl.validate.validate_batch, gx_sample_rows=0))  # fmt: skip
-        return cli_main(args)
+def ingest_here(args: list[str]) -> int:
+    """``credit-etl ingest`` in this process."""
+    return cli_main(args)
 
 
 def start_paused(point: str, args: list[str], folder: Path) -> tuple[subprocess.Popen, Path]:
@@ -82,18 +76,18 @@ _CLEAN: dict[str, dict[str, list[str]]] = {}
 
 
 @pytest.fixture
-def clean_dump(penalty_file, make_warehouse, tmp_path, monkeypatch) -> dict[str, list[str]]:
+def clean_dump(penalty_file, make_warehouse, tmp_path) -> dict[str, list[str]]:
     """The dump of a warehouse that loaded the delivery without a fault (once per backend)."""
     url, warehouse = make_warehouse("clean")
     if warehouse.url.dialect not in _CLEAN:
-        assert ingest_here(monkeypatch, ingest_args(penalty_file, url, tmp_path / "clean-storage")) == 0
+        assert ingest_here(ingest_args(penalty_file, url, tmp_path / "clean-storage")) == 0
         _CLEAN[warehouse.url.dialect] = dump(warehouse)
     return _CLEAN[warehouse.url.dialect]
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_load_killed_midway_leaves_nothing_and_a_rerun_equals_a_clean_run(
-    point, penalty_file, make_warehouse, clean_dump, tmp_path, monkeypatch
+    point, penalty_file, make_warehouse, clean_dump, tmp_path
 ):
     url, _ = make_warehouse("killed")
     args = ingest_args(penalty_file, url, tmp_path / "storage")
@@ -112,7 +106,7 @@ def test_a_load_killed_midway_leaves_nothing_and_a_rerun_equals_a_clean_run(
     # the rerun leaves nothing of its own there.
     left_by_the_kill = Storage(tmp_path / "storage").list("staging")
 
-    assert ingest_here(monkeypatch, args) == 0
+    assert ingest_here(args) == 0
     recovered = assert_same_dump(after, clean_dump)
     assert [row for row in recovered["deliveries"] if '"loaded_with_rejections"' in row]
     assert Storage(tmp_path / "storage").list("staging") == left_by_the_kill
@@ -120,7 +114,7 @@ def test_a_load_killed_midway_leaves_nothing_and_a_rerun_equals_a_clean_run(
 
 @pytest.mark.parametrize("make_warehouse", ["duckdb"], indirect=True)
 def test_a_duckdb_process_killed_after_its_commit_keeps_the_load(
-    penalty_file, make_warehouse, clean_dump, tmp_path, monkeypatch
+    penalty_file, make_warehouse, clean_dump, tmp_path
 ):
     """The committed rows may still be only in DuckDB's WAL when the process dies: reopening replays it."""
     url, warehouse = make_warehouse("committed")
@@ -137,6 +131,6 @@ def test_a_duckdb_process_killed_after_its_commit_keeps_the_load(
     assert had_wal  # the load sat in the WAL when the process died
     assert_same_dump(open_warehouse(url), clean_dump)
     # A rerun sees the delivery as processed: nothing changes but a duplicate ledger row.
-    assert ingest_here(monkeypatch, args) == 0
+    assert ingest_here(args) == 0
     statuses = [row.status for row in open_warehouse(url).ledger()]
     assert statuses == ["loaded_with_rejections", "duplicate"]

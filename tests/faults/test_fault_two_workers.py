@@ -85,11 +85,11 @@ def fetch_args(landing: Path, url: str, storage: Path) -> list[str]:
 
 
 def test_two_polls_of_one_landing_zone_at_once_load_the_file_once(
-    penalty_file, catalog, make_warehouse, tmp_path, monkeypatch
+    penalty_file, catalog, make_warehouse, tmp_path
 ):
     clean_url, clean = make_warehouse("clean")
     clean_landing = landing_with(penalty_file, tmp_path / "clean-landing", catalog)
-    assert ingest_here(monkeypatch, fetch_args(clean_landing, clean_url, tmp_path / "clean-storage")) == 0
+    assert ingest_here(fetch_args(clean_landing, clean_url, tmp_path / "clean-storage")) == 0
 
     url, warehouse = make_warehouse("raced")
     landing = landing_with(penalty_file, tmp_path / "landing", catalog)
@@ -103,11 +103,9 @@ def test_two_polls_of_one_landing_zone_at_once_load_the_file_once(
     assert list(zone.incoming.iterdir()) == [] and list(zone.processing.iterdir()) == []
 
 
-def test_two_ingests_of_the_same_delivery_at_once_load_it_once(
-    penalty_file, make_warehouse, tmp_path, monkeypatch
-):
+def test_two_ingests_of_the_same_delivery_at_once_load_it_once(penalty_file, make_warehouse, tmp_path):
     clean_url, clean = make_warehouse("clean")
-    assert ingest_here(monkeypatch, ingest_args(penalty_file, clean_url, tmp_path / "clean-storage")) == 0
+    assert ingest_here(ingest_args(penalty_file, clean_url, tmp_path / "clean-storage")) == 0
 
     url, warehouse = make_warehouse("raced")
     children, go = start_both("conform", ingest_args(penalty_file, url, tmp_path / "storage"), tmp_path)
