@@ -1,8 +1,8 @@
 """Pipeline benchmark: a 1M-row 行政处罚 CSV through the whole pipeline, against raw tools.
 
-    .venv/bin/python -m bench.pipeline [--rows 1000000] [--scale-rows 5000000] [--work DIR]
+    .venv/bin/python -m bench.pipeline [--rows 1000000] [--scale-copies 5] [--repeat 3] [--work DIR]
 
-Measured in one run on the same file:
+Measured in one run on the same file, each side ``--repeat`` times alternated, the fastest kept:
 
 - DuckDB: ``process_drop`` into a fresh DuckDB file vs DuckDB's own ``read_csv`` of the file into a
   table (target: at most 3×);
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -126,6 +127,21 @@ def pipeline_postgres(path: Path) -> dict:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def best_of(runs: int, raw: Callable[[], float], ours: Callable[[], dict]) -> tuple[float, dict]:
+    """The fastest of ``runs`` runs of the raw tool and of the pipeline, alternated: on a machine other
+    jobs share, a single pair of runs can differ two- or threefold with what else is running. The
+    pipeline's peak memory is the highest of its runs."""
+    raw_times, results = [], []
+    for _ in range(max(runs, 1)):
+        raw_times.append(raw())
+        results.append(ours())
+    fastest = min(results, key=lambda r: r["seconds"])
+    if runs > 1:
+        print(f"  runs (s): raw {', '.join(f'{t:.1f}' for t in raw_times)}; "
+              "pipeline " + ", ".join(f"{r['seconds']:.1f}" for r in results))
+    return min(raw_times), {**fastest, "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+
+
 def stages(result: dict) -> str:
     """The pipeline's seconds per stage, e.g. ``receive 2.1, route 12.0, feedback 0.9, load 6.3``."""
     return ", ".join(f"{name} {seconds:.1f}" for name, seconds in result["stages"].items())
@@ -137,6 +153,8 @@ def main() -> int:
     parser.add_argument("--scale-copies", type=int, default=5, help="the memory test's file is N copies")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each side, alternated; the fastest of each is compared")  # fmt: skip
     args = parser.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -147,16 +165,18 @@ def main() -> int:
     size_mb = path.stat().st_size / 1e6
     print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
 
-    raw_duck = duckdb_read_csv(path, work)
-    ours_duck = pipeline(path, f"duckdb:///{work}/pipeline-{uuid.uuid4().hex[:8]}.duckdb")
+    raw_duck, ours_duck = best_of(
+        args.repeat,
+        lambda: duckdb_read_csv(path, work),
+        lambda: pipeline(path, f"duckdb:///{work}/pipeline-{uuid.uuid4().hex[:8]}.duckdb"),
+    )
     print(f"DuckDB read_csv            {raw_duck:8.2f} s")
     duck_ratio = ours_duck["seconds"] / raw_duck
     print(f"pipeline → DuckDB          {ours_duck['seconds']:8.2f} s  ratio {duck_ratio:5.2f}×"
           f"  (target ≤ 3×; loaded {ours_duck['rows_loaded']:,}, rejected {ours_duck['rows_rejected']:,})")
     print(f"  stages (s): {stages(ours_duck)}")
     if not args.skip_postgres:
-        raw_pg = psql_copy(path)
-        ours_pg = pipeline_postgres(path)
+        raw_pg, ours_pg = best_of(args.repeat, lambda: psql_copy(path), lambda: pipeline_postgres(path))
         print(f"psql \\copy                 {raw_pg:8.2f} s")
         pg_ratio = ours_pg["seconds"] / raw_pg
         print(f"pipeline → PostgreSQL      {ours_pg['seconds']:8.2f} s  ratio {pg_ratio:5.2f}×"
