@@ -33,7 +33,11 @@ def now() -> dt.datetime:
 
 @dataclass(frozen=True)
 class Drop:
-    """One delivered file, archived unchanged at ``raw_key`` in the storage root."""
+    """One delivered file, archived unchanged at ``raw_key`` in the storage root.
+
+    ``refused``: the reason code (``etl.sources.names``) the file's name was refused for — unsafe or too
+    long. Such a delivery is kept like any other but never read: ``process_drop`` rejects it whole,
+    and ``file_name`` holds the name as ``printable`` shows it (no control character)."""
 
     dataset: str
     department: str
@@ -44,6 +48,7 @@ class Drop:
     received_at: dt.datetime
     raw_key: str
     change_date: dt.date | None = None
+    refused: str | None = None
 
     @property
     def delivery_id(self) -> str:
@@ -72,6 +77,7 @@ def receive_file(
     file_name: str | None = None,
     received_at: dt.datetime | None = None,
     change_date: dt.date | None = None,
+    refused: str | None = None,
 ) -> Drop:
     """Archives ``path`` under its sha256 (once) and returns the Drop describing it."""
     sha256 = sha256_of(path)
@@ -88,6 +94,7 @@ def receive_file(
         received_at=received_at or now(),
         raw_key=key,
         change_date=change_date,
+        refused=refused,
     )
     storage.put_json(f"{key}.{dataset}.{department}.json", drop.manifest())
     return drop

@@ -9,8 +9,9 @@ schedules, retries and records. What it guarantees:
   change nothing; a corrected re-delivery updates the records it corrects (history is kept);
 - atomic: accepted and rejected rows are staged as Parquet first and the warehouse applies them, the
   quarantine and the ledger row in one transaction;
-- a delivery rejected whole (unreadable, missing required columns) gets a ledger row and a feedback
-  file saying why, in Chinese, for the clerk.
+- a delivery rejected whole (unreadable, missing required columns, or a file name the source refused:
+  ``Drop.refused``, never read) gets a ledger row and a feedback file saying why, in Chinese, for the
+  clerk.
 
 Validation is the Arrow engine's; GX's own run on a sample of the delivery is a separate step
 (``etl.gx_audit.audit_drop``), so its import and fixed cost do not delay the load.
@@ -41,7 +42,9 @@ from etl.feedback import (
     items_from_reasons,
     write_feedback,
 )
+from etl.sources.names import file_safe, name_rejection
 from etl.storage import Storage
+from etl.warehouse.ledger import NAME_REJECTIONS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -181,7 +184,7 @@ def process_drop(
         change_date=drop.change_date, reprocess_of=reprocess_of, notes=notes,
     )  # fmt: skip
     if reprocess_of is None:
-        previous = warehouse.find_delivery(drop.sha256, drop.dataset, drop.department)
+        previous = _earlier_attempt(warehouse, drop)
         if previous is not None and previous.is_processed:
             log.info("%s: duplicate of ledger row %s", drop.delivery_id, previous.ledger_id)
             note = f"与台账 {previous.ledger_id} 相同"
@@ -194,6 +197,8 @@ def process_drop(
     # delete this one's staged files (whichever loads second records a duplicate, see Warehouse.load).
     staging = f"staging/{drop.sha256}-{drop.dataset}-{drop.department}-{uuid.uuid4().hex[:12]}"
     try:
+        if drop.refused is not None:  # its name was refused: the bytes are kept, never read
+            raise name_rejection(drop.refused, drop.file_name)
         with local_copy(storage, drop) as path:
             return _load(drop, dataset, catalog, warehouse, storage, path, staging, base, batch_rows)
     except DeliveryRejected as exc:
@@ -217,6 +222,26 @@ def process_drop(
         raise
     finally:
         storage.delete_dir(staging)
+
+
+def _earlier_attempt(warehouse: Warehouse, drop: Drop) -> LedgerRow | None:
+    """The latest attempt at these bytes that this arrival duplicates or (failed) redoes.
+
+    An arrival rejected for its file name was never read: it makes no later arrival of the same bytes
+    a duplicate (the clerk renames the file and sends it again), and is itself never a duplicate;
+    only its own failed attempt (same name) is redone in place.
+    """
+    previous = warehouse.find_delivery(drop.sha256, drop.dataset, drop.department)
+    if drop.refused is not None:
+        failed = previous is not None and previous.status == "failed" and previous.file_name == drop.file_name
+        return previous if failed else None
+    if previous is None or previous.error_reason not in NAME_REJECTIONS:
+        return previous
+    read = [
+        r for r in warehouse.ledger(delivery_id=drop.delivery_id)
+        if r.sha256 == drop.sha256 and r.status != "duplicate" and r.error_reason not in NAME_REJECTIONS
+    ]  # fmt: skip
+    return max(read, key=lambda r: r.ledger_id or 0, default=None)
 
 
 def _load(
@@ -408,7 +433,8 @@ def _feedback(
         received_at=drop.received_at, rows_read=row.rows_read, rows_loaded=row.rows_loaded,
         rows_rejected=row.rows_rejected, status_text=STATUS_TEXT[row.status],
     )  # fmt: skip
-    stem = Path(drop.file_name).stem[:80] or "delivery"
+    # file_safe: the name is also that of the copy in the department's outbox (no "\\", no leading ".").
+    stem = file_safe(Path(drop.file_name).stem[:80], limit=255)
     prefix = f"feedback/{drop.department}/{drop.dataset}/{stem}.{drop.sha256[:8]}.反馈"
     return write_feedback(storage, prefix, summary, items, ordered=ordered)
 

@@ -110,13 +110,17 @@ def deliveries(rows: Sequence[LedgerRow]) -> list[LedgerRow]:
 
 
 def drop_of(row: LedgerRow) -> Drop:
-    """The archived delivery a ledger row describes."""
+    """The archived delivery a ledger row describes; one rejected for its file name stays rejected
+    unread (a catalog fix does not fix the name: the department sends it again, renamed)."""
     from etl.drop import Drop
     from etl.storage import Storage
+    from etl.warehouse.ledger import NAME_REJECTIONS
 
+    refused = row.error_reason if row.status == "rejected" and row.error_reason in NAME_REJECTIONS else None
     return Drop(dataset=row.dataset, department=row.department, source=row.source, file_name=row.file_name,
                 sha256=row.sha256, size_bytes=row.size_bytes, received_at=row.received_at,
-                raw_key=Storage.raw_key(row.sha256), change_date=row.change_date)  # fmt: skip
+                raw_key=Storage.raw_key(row.sha256), change_date=row.change_date,
+                refused=refused)  # fmt: skip
 
 
 def run_reprocess(args: argparse.Namespace) -> int:

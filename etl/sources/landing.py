@@ -5,9 +5,10 @@ Layout of one zone (``<landing root>/<dataset.landing_directory(source)>``, e.g.
 
     incoming/                         the department drops files here (and markers, if it sends them)
     processing/<claim>__<name>        taken by a worker; locked while it processes them
+    processing/<claim>-<code>__<safe name>  the same, for a file whose name is refused (see below)
     archive/<yyyy-mm-dd>/<sha256>__<name>   processed (loaded, loaded with rejections, duplicate)
-    rejected/<yyyy-mm-dd>/<sha256>__<name>  rejected whole (unreadable, no row loadable)
-    rejected/<yyyy-mm-dd>/<claim>__<name>   refused unread: unsafe name, link, not a file
+    rejected/<yyyy-mm-dd>/<sha256>__<name>  rejected whole (unreadable, no row loadable, name refused)
+    rejected/<yyyy-mm-dd>/<claim>__<name>   refused unread: link, hard link, not a regular file
     outbox/                           feedback for the department: workbook + CSV, notes in Chinese
     .credit-etl-state.json            sizes and mtimes seen by earlier polls (stability check)
 
@@ -21,13 +22,23 @@ lock and move it, and the other skips it. The lock is held until the file has be
 claim left in ``processing/`` by a worker that died (its lock released with it) is recognised and
 processed by the next poll, while one being processed right now is left alone.
 
-Entries refused without being read — unsafe names (``etl.sources.names``) or names too long to
-archive under their sha256 (over ``MAX_ZONE_NAME_BYTES``), symbolic links (never
-followed, wherever they point), hard links (they share their data with a file elsewhere), anything
-that is not a regular file — are moved aside to ``rejected/`` (a rename moves the link itself, not
-its target), logged as a warning, listed in the fetch report and explained to the department in a
-note in ``outbox/``. They get no ledger row: no delivery was read, so there are no bytes to account
-for.
+A regular file whose name is unsafe (``etl.sources.names``: path separators, control or invisible
+characters, bytes that are not UTF-8) or too long to archive under its sha256 (over
+``MAX_ZONE_NAME_BYTES``) is a delivery all the same: it is claimed like any file (the claim names it
+``<claim>-<code>__<safe name>``, so that a worker that stops is followed by a poll that still knows
+it was refused), its bytes are kept under their sha256, and ``process_drop`` rejects it whole
+without reading it (``Drop.refused``): a ledger row ``rejected`` with reason ``UNSAFE_FILE_NAME`` or
+``NAME_TOO_LONG`` and a Chinese message saying what is wrong with the name and how to rename it,
+and feedback files in ``outbox/``. The ledger, the feedback, the logs and every file name the
+platform writes carry the name only as ``printable`` (``\\x1b``) or ``file_safe`` renders it.
+
+Entries that are not a regular file of the zone's own are refused without being read: symbolic
+links (never followed, wherever they point), hard links (the same data has another name, and from
+inside the zone nothing tells whether that name is in the zone or in another department's directory:
+reading it could take in someone else's bytes), directories, FIFOs (a reader would block for ever)
+and devices. They are moved aside to ``rejected/`` (a rename moves the link itself, not its target),
+logged as a warning, listed in the fetch report and explained to the department in a note in
+``outbox/``. They get no ledger row: no delivery was read, so there are no bytes to hash or keep.
 """
 
 from __future__ import annotations
@@ -47,7 +58,15 @@ from typing import TYPE_CHECKING
 from etl.drop import SHANGHAI, Drop, now, receive_file
 from etl.errors import SourceError
 from etl.sources.base import FetchOptions, FetchReport, Refusal
-from etl.sources.names import MAX_NAME_BYTES, REFUSAL_TEXT, file_safe, printable, unsafe_reason
+from etl.sources.names import (
+    MAX_NAME_BYTES,
+    MAX_ZONE_NAME_BYTES,
+    NAME_REFUSAL_CODES,
+    REFUSAL_TEXT,
+    file_safe,
+    printable,
+    unsafe_reason,
+)
 from etl.sources.stability import FileStat, Observations, settle
 from etl.storage import Storage
 
@@ -59,9 +78,6 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".credit-etl-state.json"
 CLAIM_SEPARATOR = "__"
-# A file is archived as "<sha256>__<name>", one path component of at most MAX_NAME_BYTES: longer
-# names are refused up front instead of failing the rename after the file was read.
-MAX_ZONE_NAME_BYTES = MAX_NAME_BYTES - 64 - len(CLAIM_SEPARATOR)
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,28 @@ def claimed_name(claim: str) -> str | None:
     return name if sep and len(token) == 12 and name else None
 
 
+def refused_claim(claim: str) -> tuple[str, str] | None:
+    """(refusal code, safe name) of a claim ``<token>-<code>__<safe name>`` of a file whose name was
+    refused; None for any other claim.
+
+    >>> refused_claim("0123456789ab-CONTROL_CHARACTER__a_x1bb.csv")
+    ('CONTROL_CHARACTER', 'a_x1bb.csv')
+    >>> refused_claim("0123456789ab__a.csv") is None, refused_claim("0123456789ab-SYMLINK__a") is None
+    (True, True)
+    """
+    head, sep, name = claim.partition(CLAIM_SEPARATOR)
+    token, dash, code = head.partition("-")
+    return (code, name) if sep and dash and len(token) == 12 and name and code in NAME_REFUSAL_CODES else None
+
+
+def _claim_name(name: str, refused: str | None) -> str:
+    token = uuid.uuid4().hex[:12]
+    if refused is None:
+        return f"{token}{CLAIM_SEPARATOR}{name}"
+    head = f"{token}-{refused}{CLAIM_SEPARATOR}"
+    return head + file_safe(printable(name), MAX_NAME_BYTES - len(head))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Fetching
 
@@ -168,7 +206,7 @@ def pickups(
     yield from _orphaned_claims(ref, zone, storage)
     files, markers = _scan(zone, ref.source.complete_marker, report)
     complete, waiting = _complete_files(zone, files, markers, ref.source.complete_marker, options)
-    report.waiting.extend(waiting)
+    report.waiting.extend(printable(name) for name in waiting)
     for name in complete:
         pickup = _claim(ref, zone, storage, name, files[name])
         if pickup is not None:
@@ -176,7 +214,7 @@ def pickups(
 
 
 def _scan(zone: Zone, marker: str | None, report: FetchReport) -> tuple[dict[str, FileStat], set[str]]:
-    """Regular files with safe names in ``incoming/`` (and the markers present); refuses the rest."""
+    """Regular files in ``incoming/`` (and the markers present); refuses links and what is not a file."""
     files: dict[str, FileStat] = {}
     markers: set[str] = set()
     with os.scandir(zone.incoming) as entries:
@@ -189,7 +227,7 @@ def _scan(zone: Zone, marker: str | None, report: FetchReport) -> tuple[dict[str
             info = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue
-        reason = zone_name_refusal(name) or refusal_for(info.st_mode, info.st_nlink)
+        reason = refusal_for(info.st_mode, info.st_nlink)
         if reason is not None:
             _refuse(zone, name, reason, report)
         elif marker and name.endswith(marker) and len(name) > len(marker):
@@ -227,7 +265,9 @@ def _regular_stat(path: Path) -> FileStat | None:
 
 def _load_observations(zone: Zone) -> Observations:
     try:
-        return Observations.load(json.loads(zone.state_file.read_text(encoding="utf-8")))
+        # surrogateescape: a name that is not UTF-8 is kept as the bytes it was (see _save_observations)
+        text = zone.state_file.read_text(encoding="utf-8", errors="surrogateescape")
+        return Observations.load(json.loads(text))
     except (OSError, ValueError, AttributeError):
         return Observations.load({})
 
@@ -235,7 +275,7 @@ def _load_observations(zone: Zone) -> Observations:
 def _save_observations(zone: Zone, seen: Observations) -> None:
     # Written aside and renamed: a concurrent poll reads the old or the new state, never half of one.
     tmp = zone.root / f"{STATE_FILE}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps(seen.dump(), ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(seen.dump(), ensure_ascii=False), encoding="utf-8", errors="surrogateescape")
     os.replace(tmp, zone.state_file)
 
 
@@ -256,7 +296,8 @@ def _claim(ref: SourceRef, zone: Zone, storage: Storage, name: str, seen: FileSt
     if refusal_for(info.st_mode, info.st_nlink) or FileStat(info.st_size, info.st_mtime_ns) != seen:
         os.close(fd)
         return None
-    claim = zone.processing / f"{uuid.uuid4().hex[:12]}{CLAIM_SEPARATOR}{name}"
+    refused = zone_name_refusal(name)
+    claim = zone.processing / _claim_name(name, refused)
     try:
         os.rename(path, claim)
     except FileNotFoundError:  # another worker renamed it first
@@ -271,7 +312,7 @@ def _claim(ref: SourceRef, zone: Zone, storage: Storage, name: str, seen: FileSt
     if marker:
         # Removed now, so that a later upload under the same name waits for its own marker.
         (zone.incoming / f"{name}{marker}").unlink(missing_ok=True)
-    return _pickup(ref, zone, storage, claim, name, fd)
+    return _pickup(ref, zone, storage, claim, name if refused is None else printable(name), fd, refused)
 
 
 def _orphaned_claims(ref: SourceRef, zone: Zone, storage: Storage) -> Iterator[LandingPickup]:
@@ -279,8 +320,10 @@ def _orphaned_claims(ref: SourceRef, zone: Zone, storage: Storage) -> Iterator[L
     with os.scandir(zone.processing) as entries:
         listed = sorted(e.name for e in entries)
     for claim_name in listed:
-        name = claimed_name(claim_name)
-        if name is None or zone_name_refusal(name) is not None:
+        name, refused = claimed_name(claim_name), None
+        if name is None and (found := refused_claim(claim_name)) is not None:
+            refused, name = found  # the name as the claim kept it: shortened and made safe
+        elif name is None or zone_name_refusal(name) is not None:
             continue
         path = zone.processing / claim_name
         try:
@@ -298,13 +341,18 @@ def _orphaned_claims(ref: SourceRef, zone: Zone, storage: Storage) -> Iterator[L
             os.close(fd)
             continue
         log.warning("%s: recovering %s, left in processing/ by a worker that stopped", zone.root, name)
-        yield _pickup(ref, zone, storage, path, name, fd)
+        yield _pickup(ref, zone, storage, path, name, fd, refused)
 
 
-def _pickup(ref: SourceRef, zone: Zone, storage: Storage, path: Path, name: str, fd: int) -> LandingPickup:
+def _pickup(
+    ref: SourceRef, zone: Zone, storage: Storage, path: Path, name: str, fd: int, refused: str | None = None
+) -> LandingPickup:
+    """Archives the claimed file; ``name`` is what the ledger will show (printable when ``refused``)."""
+    if refused is not None:
+        log.warning("%s: %r is kept and rejected unread: its name is refused (%s)", zone.root, name, refused)
     try:
         drop = receive_file(storage, path, dataset=ref.dataset.id, department=ref.source.department,
-                            source=ref.id, file_name=name)  # fmt: skip
+                            source=ref.id, file_name=name, refused=refused)  # fmt: skip
     except BaseException:
         os.close(fd)  # the claim stays in processing/ and is recovered by the next poll
         raise
@@ -334,7 +382,7 @@ class LandingPickup:
             day = self.drop.received_at.astimezone(SHANGHAI).date().isoformat()
             folder = (self.zone.rejected if status == "rejected" else self.zone.archive) / day
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{self.drop.sha256}{CLAIM_SEPARATOR}{self.drop.file_name}"
+            target = folder / archived_name(self.drop)
             if target.exists():
                 self.path.unlink()  # the same bytes under the same name, archived earlier today
             else:
@@ -355,9 +403,22 @@ class LandingPickup:
             self.fd = -1
 
 
+def archived_name(drop: Drop) -> str:
+    """``<sha256>__<name>`` under ``archive/`` or ``rejected/``; a refused name made safe and short.
+
+    >>> from etl.drop import Drop, now
+    >>> drop = Drop("d", "s", "x", "..\u202e.csv", "ab" * 32, 1, now(), "raw", refused="CONTROL_CHARACTER")
+    >>> archived_name(drop)[62:]
+    'ab___.csv'
+    """
+    name = drop.file_name if drop.refused is None else file_safe(drop.file_name, MAX_ZONE_NAME_BYTES)
+    return f"{drop.sha256}{CLAIM_SEPARATOR}{name}"
+
+
 def _copy_to_outbox(storage: Storage, key: str, outbox: Path) -> None:
     name = key.rsplit("/", 1)[-1]
-    tmp = outbox / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+    # A short temporary name: the final one may already use all 255 bytes a name can have.
+    tmp = outbox / f".{uuid.uuid4().hex}.tmp"
     with storage.open_read(key) as src, tmp.open("wb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
@@ -366,7 +427,7 @@ def _copy_to_outbox(storage: Storage, key: str, outbox: Path) -> None:
 
 def _write_note(outbox: Path, stem: str, text: str) -> Path:
     target = outbox / f"{file_safe(stem)}.txt"
-    tmp = outbox / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp = outbox / f".{uuid.uuid4().hex}.tmp"
     tmp.write_text(text, encoding="utf-8-sig")  # with BOM: Notepad on older Windows shows it right
     os.replace(tmp, target)
     return target

@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import unicodedata
 
+from etl.errors import DeliveryRejected
+from etl.warehouse.ledger import NAME_TOO_LONG, UNSAFE_FILE_NAME
+
 # Categories no file name needs: controls, format characters (bidi overrides, zero-width), line and
 # paragraph separators, unassigned code points.
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn", "Co"})
 MAX_NAME_BYTES = 255
+# A delivery is archived as "<sha256>__<name>", one path component: longer names are refused.
+MAX_ZONE_NAME_BYTES = MAX_NAME_BYTES - 64 - len("__")
 
 # Why an entry was refused, for the clerk (Chinese) — keyed by the reason code in reports and logs.
 REFUSAL_TEXT = {
@@ -35,6 +40,47 @@ REFUSAL_TEXT = {
     "NOT_A_FILE": "该项不是普通文件（例如文件夹或设备文件），平台不予读取。"
                   "请将数据文件直接放入 incoming 目录。",
 }  # fmt: skip
+# The codes of a name (a regular file so named is received and rejected whole, not refused unread).
+NAME_REFUSAL_CODES = frozenset(
+    {"RESERVED_NAME", "PATH_SEPARATOR", "CONTROL_CHARACTER", "NOT_UTF8", "NAME_TOO_LONG"}
+)
+
+
+# A regular file whose name is refused is still received (its bytes kept under their sha256) and
+# rejected whole with a ledger reason UNSAFE_FILE_NAME or NAME_TOO_LONG; the refusal codes above say
+# which rule the name broke.
+
+# What is wrong with the name, for the ledger and the feedback file (the name itself, escaped, precedes).
+_NAME_PROBLEM = {
+    "RESERVED_NAME": "为空或为“.”“..”",
+    "PATH_SEPARATOR": "含有路径分隔符（/ 或 \\，在文件名中显示为 \\x2f 或 \\x5c），"
+                      "可能被用来把文件写到别的目录",
+    "CONTROL_CHARACTER": "含有控制字符或不可见字符（在文件名中显示为 \\xNN 或 \\uNNNN），"
+                         "如换行符、从右向左显示的控制符，会让文件名看起来和实际不同",
+    "NOT_UTF8": "的编码无法识别（无法识别的字节在文件名中显示为 \\xNN）",
+    NAME_TOO_LONG: f"过长（超过 {MAX_ZONE_NAME_BYTES} 字节）",
+    UNSAFE_FILE_NAME: "含有平台不接受的字符（路径分隔符、控制字符或不可见字符，或编码无法识别）",
+}
+_EXAMPLE = "例如“行政处罚信息_20261127.csv”，然后重新报送。"
+_RENAME = f"请将文件改为只含汉字、字母、数字和常用符号（如 _ - .）的名称，{_EXAMPLE}"
+_SHORTEN = (f"请将文件名缩短到 {MAX_ZONE_NAME_BYTES // 3} 个汉字"
+            f"（或 {MAX_ZONE_NAME_BYTES} 个字母、数字）以内，{_EXAMPLE}")
+
+
+def name_rejection(code: str, shown: str) -> DeliveryRejected:
+    """The whole-file rejection of a regular file whose name was refused (``code``: a refusal code
+    above, or a ledger reason when a rejected delivery is processed again); ``shown`` is the name as
+    ``printable`` renders it.
+
+    >>> error = name_rejection("CONTROL_CHARACTER", "行政处罚_x1b.csv")
+    >>> error.reason, error.message[:29]
+    ('UNSAFE_FILE_NAME', '文件名“行政处罚_x1b.csv”含有控制字符或不可见字符')
+    """
+    reason = NAME_TOO_LONG if code == NAME_TOO_LONG else UNSAFE_FILE_NAME
+    problem = _NAME_PROBLEM.get(code, _NAME_PROBLEM[reason])
+    advice = _SHORTEN if reason == NAME_TOO_LONG else _RENAME
+    kept = "平台没有读取该文件中的数据，也没有入库；原文件已留存备查。"
+    return DeliveryRejected(reason, f"文件名“{shown}”{problem}。{kept}{advice}")
 
 
 def unsafe_reason(name: str) -> str | None:
@@ -66,14 +112,15 @@ def printable(name: str) -> str:
 
 
 def file_safe(name: str, limit: int = 120) -> str:
-    """A version of any name that is safe as one path component (for moving a refused entry aside).
+    """A version of any name that is safe as one path component of at most ``limit`` bytes, and not
+    hidden (no leading ``.``): for moving a refused entry aside, and for files a clerk must see.
 
-    >>> file_safe("../a\\tb.csv")
-    '.._a_b.csv'
+    >>> file_safe("../a\\tb.csv"), file_safe("..")
+    ('_a_b.csv', 'unnamed')
     """
     cleaned = "".join("_" if ch in "/\\" or unicodedata.category(ch) in (*HIDDEN_CATEGORIES, "Cs") else ch
                       for ch in name)
-    cleaned = cleaned.strip() or "unnamed"
+    cleaned = cleaned.strip().lstrip(".").strip() or "unnamed"
     while len(cleaned.encode("utf-8")) > limit:
         cleaned = cleaned[:-1]
     return cleaned if cleaned not in (".", "..") else "unnamed"

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from etl.catalog import Catalog, Dataset
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.ledger import LEDGER_COLUMNS, SHANGHAI, TIMESTAMP_COLUMNS, LedgerRow
+from etl.warehouse.ledger import LEDGER_COLUMNS, NAME_REJECTIONS, SHANGHAI, TIMESTAMP_COLUMNS, LedgerRow
 from etl.warehouse.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, discover
 from etl.warehouse.schema import (
     DIALECTS,
@@ -394,15 +394,18 @@ class Warehouse(ABC):
 
     def _processed_by_another(self, session: Session, row: LedgerRow) -> int | None:
         """The ledger id of another attempt that processed these bytes for this dataset and department
-        (checked under the table's lock, so two workers cannot both load them); None for a reprocess."""
+        (checked under the table's lock, so two workers cannot both load them); None for a reprocess.
+        An attempt rejected for its file name was never read, and processed nothing (``NAME_REJECTIONS``)."""
         if row.reprocess_of is not None:
             return None
         found = session.rows(
             "SELECT ledger_id FROM deliveries WHERE sha256 = $sha256 AND dataset = $dataset "
             "AND department = $department AND status IN ('loaded', 'loaded_with_rejections', 'rejected') "
+            "AND COALESCE(error_reason, '') NOT IN ($unsafe_name, $name_too_long) "
             "AND ledger_id <> CAST($ledger_id AS BIGINT) ORDER BY ledger_id LIMIT 1",
             {"sha256": row.sha256, "dataset": row.dataset, "department": row.department,
-             "ledger_id": row.ledger_id if row.ledger_id is not None else -1},
+             "ledger_id": row.ledger_id if row.ledger_id is not None else -1,
+             "unsafe_name": NAME_REJECTIONS[0], "name_too_long": NAME_REJECTIONS[1]},
         )  # fmt: skip
         return int(found[0][0]) if found else None
 
@@ -428,7 +431,9 @@ class Warehouse(ABC):
         """Writes a ledger row on its own (duplicate, rejected-whole or failed deliveries); returns it
         with its ``ledger_id``. A row that has a ``ledger_id`` updates that row."""
         with self._session(f"recording delivery {row.delivery_id}") as session, session.transaction():
-            if row.is_processed:  # rejected whole: two workers on the same file record it once
+            # Rejected whole: two workers on the same file record it once (a name rejection, unread,
+            # is recorded for each arrival).
+            if row.is_processed and row.error_reason not in NAME_REJECTIONS:
                 session.lock(f"delivery:{row.sha256}")
                 earlier = self._processed_by_another(session, row)
                 if earlier is not None:

@@ -38,6 +38,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATUSES: Final = ("loaded", "loaded_with_rejections", "rejected", "duplicate", "failed")
 # Statuses of a processed delivery: every row read is accounted for as loaded or rejected.
 LOAD_STATUSES: Final = ("loaded", "loaded_with_rejections", "rejected")
+# Reasons of a delivery rejected whole, unread, for its file name (``etl.sources.names``). Its bytes were
+# never judged: it makes no later arrival of the same bytes (renamed) a duplicate, nor is it one.
+UNSAFE_FILE_NAME: Final = "UNSAFE_FILE_NAME"
+NAME_TOO_LONG: Final = "NAME_TOO_LONG"
+NAME_REJECTIONS: Final = (UNSAFE_FILE_NAME, NAME_TOO_LONG)
 
 
 @dataclass(frozen=True)

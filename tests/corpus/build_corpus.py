@@ -607,6 +607,12 @@ def build_name_bidi_override(folder: Path) -> str:
     return write(folder, "行政处罚\u202eslx.csv", BASE.read_bytes())
 
 
+def build_name_not_utf8(folder: Path) -> str:
+    # A name a GBK system wrote as bytes: Python lists it with lone surrogates for the bytes.
+    name = os.fsdecode("行政处罚信息".encode("gbk") + b".csv")
+    return write(folder, name, BASE.read_bytes())
+
+
 def build_name_255_bytes(folder: Path) -> str:
     return write(folder, "行" * 83 + "..csv", BASE.read_bytes())  # 249 + 5 = 254 bytes, legal on disk
 

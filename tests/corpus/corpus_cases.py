@@ -1,8 +1,11 @@
 """The corpus of hostile deliveries: what each one is and what the platform must make of it.
 
 One ``Case`` per builder in ``build_corpus`` (same name). ``outcome`` is the ledger status, or
-``refused`` for an entry the landing zone moves aside unread (unsafe name, link, not a file: no bytes
-were read, so there is no ledger row; the reason goes to the department as a note in ``outbox/``).
+``refused`` for an entry the landing zone moves aside unread (a symbolic or hard link, a directory, a
+FIFO: there is no delivered content of the zone's own to hash or keep, so there is no ledger row; the
+reason goes to the department as a note in ``outbox/``). A regular file whose name is unsafe or too
+long is a delivery: kept, rejected whole unread (``UNSAFE_FILE_NAME``/``NAME_TOO_LONG``), with a
+ledger row and feedback files like any other.
 ``reason`` is the ledger's ``error_reason`` for a delivery rejected whole, the quarantine rule of the
 rejected rows otherwise (a delivery none of whose rows passed has ``ALL_ROWS_REJECTED`` in the
 ledger), or the refusal code; ``phrase`` must appear in the Chinese message the clerk
@@ -141,15 +144,18 @@ CASES: tuple[Case, ...] = (
     Case("json_array_of_arrays", "an array of rows instead of objects", REJECTED, "INVALID_JSON", "不是对象"),
     Case("json_truncated", "JSON array cut off", REJECTED, "INVALID_JSON", "无法解析"),
     # Names and entries in the landing zone
-    Case("name_path_traversal", "named ..\\..\\..\\etc\\cron.d\\行政处罚.csv", REFUSED, "PATH_SEPARATOR",
-         "路径分隔符"),
-    Case("name_control_characters", "name with ESC, CR and LF", REFUSED, "CONTROL_CHARACTER", "控制字符"),
-    Case("name_bidi_override", "name with a right-to-left override (shows as …xlsx)", REFUSED,
-         "CONTROL_CHARACTER", "不可见字符"),
-    Case("name_255_bytes", "an 85-character Chinese name (254 bytes)", REFUSED, "NAME_TOO_LONG",
-         "文件名过长"),
-    Case("name_300_characters", "a 254-character name (the longest a Linux name can be)", REFUSED,
-         "NAME_TOO_LONG", "文件名过长"),
+    Case("name_path_traversal", "named ..\\..\\..\\etc\\cron.d\\行政处罚.csv", REJECTED, "UNSAFE_FILE_NAME",
+         "含有路径分隔符"),
+    Case("name_control_characters", "name with ESC, CR and LF", REJECTED, "UNSAFE_FILE_NAME",
+         "含有控制字符或不可见字符"),
+    Case("name_bidi_override", "name with a right-to-left override (shows as …xlsx)", REJECTED,
+         "UNSAFE_FILE_NAME", "从右向左显示的控制符"),
+    Case("name_not_utf8", "a GBK-encoded name (bytes that are not UTF-8)", REJECTED, "UNSAFE_FILE_NAME",
+         "编码无法识别"),
+    Case("name_255_bytes", "an 85-character Chinese name (254 bytes)", REJECTED, "NAME_TOO_LONG",
+         "过长（超过 189 字节）"),
+    Case("name_300_characters", "a 254-character name (the longest a Linux name can be)", REJECTED,
+         "NAME_TOO_LONG", "请将文件名缩短到 63 个汉字"),
     Case("name_300_characters_from_system", "a 300-character name reported by a department system",
          LOADED, None, "", loaded=6, file_name="行政处罚信息" * 50),
     Case("symlink_outside", "a symbolic link to a file outside the landing zone", REFUSED, "SYMLINK",

@@ -5,8 +5,10 @@ cases whose rows reach the load); a few of them through the tasks the landing DA
 For each delivery: the outcome and reason of the manifest (``corpus_cases``) in the ledger and in the
 feedback files, the raw bytes kept by sha256, nothing partially loaded (a delivery rejected whole adds
 no row anywhere; otherwise rows read = loaded + rejected and the tables hold exactly those), no
-formula in any feedback cell, the original archived by outcome, and no exception. Entries the zone
-refuses unread get a note in the outbox instead, and their target is never touched.
+formula in any feedback cell, the original archived by outcome, and no exception. A regular file
+whose name is unsafe or too long is such a delivery too (rejected whole unread, the name escaped in
+the ledger, the feedback, the logs and every file name written). Entries the zone refuses unread
+(links, directories, FIFOs) get a note in the outbox instead, and their target is never touched.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -36,9 +39,16 @@ from etl.drop import receive_file
 from etl.pipeline import process_drop
 from etl.sources import FetchOptions, FetchReport, run_source
 from etl.sources.landing import Zone
+from etl.sources.names import (
+    HIDDEN_CATEGORIES,
+    MAX_ZONE_NAME_BYTES,
+    printable,
+    unsafe_reason,
+)
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
+from etl.warehouse.ledger import NAME_REJECTIONS
 
 SOURCE = "admin_penalty__scjg__landing"
 DATASET = "admin_penalty"
@@ -85,7 +95,8 @@ def entries(folder: Path) -> list[Path]:
 
 def deliver(case: Case, zone: Zone, catalog: Catalog, storage: Storage, warehouse: Warehouse, tmp_path: Path):
     """Builds the case's entry and runs it through the landing source (or, for a name no directory can
-    hold, straight through process_drop); returns the results, the fetch report and the bytes."""
+    hold, straight through process_drop); returns the results, the fetch report, the bytes and the
+    entry's name."""
     build = builders()[case.name]
     if case.file_name is not None:
         folder = tmp_path / "department_system"
@@ -94,13 +105,14 @@ def deliver(case: Case, zone: Zone, catalog: Catalog, storage: Storage, warehous
         drop = receive_file(storage, path, dataset=DATASET, department="scjg", source=SOURCE,
                             file_name=case.file_name)
         return [process_drop(drop, catalog=catalog, warehouse=warehouse, storage=storage)], FetchReport(), \
-            path.read_bytes()
-    entry = zone.incoming / build(zone.incoming)
+            path.read_bytes(), case.file_name
+    name = build(zone.incoming)
+    entry = zone.incoming / name
     info = entry.lstat()
     original = entry.read_bytes() if stat.S_ISREG(info.st_mode) else None
     run = run_source(catalog.source(SOURCE), catalog=catalog, storage=storage, warehouse=warehouse,
                      options=QUICK, landing_root=zone.root.parent.parent)
-    return run.results, run.report, original
+    return run.results, run.report, original, name
 
 
 @dataclasses.dataclass
@@ -113,6 +125,7 @@ class Run:
     results: list
     report: FetchReport
     original: bytes | None
+    name: str
 
 
 def run_case(case: Case, backend: str, catalog: Catalog, make_warehouse, tmp_path: Path) -> Run:
@@ -191,8 +204,35 @@ def check_delivery(case: Case, run: Run) -> None:
     # The original is archived by outcome; nothing is left to take again.
     folder = zone.rejected if case.outcome == REJECTED else zone.archive
     (archived,) = entries(folder)
-    assert archived.name == f"{ledger.sha256}__{ledger.file_name}" and archived.read_bytes() == original
+    assert archived.read_bytes() == original
     assert entries(zone.incoming) == [] and entries(zone.processing) == []
+    if case.reason in NAME_REJECTIONS:
+        check_refused_name(case, run, archived)
+    else:
+        assert archived.name == f"{ledger.sha256}__{ledger.file_name}" and ledger.file_name == run.name
+        assert not list(zone.outbox.glob("*.txt"))
+
+
+def check_refused_name(case: Case, run: Run, archived: Path) -> None:
+    """The name is shown escaped everywhere, and every file written for it has a safe name."""
+    (result,) = run.results
+    shown = printable(run.name)
+    assert result.ledger.file_name == shown and not hidden_characters(shown)
+    assert shown in result.ledger.error_message
+    assert archived.name.startswith(f"{result.ledger.sha256}__")
+    assert unsafe_reason(archived.name) is None and len(archived.name.encode()) <= 255
+    assert len(archived.name.encode()) - 66 <= MAX_ZONE_NAME_BYTES
+    outbox = sorted(p.name for p in run.zone.outbox.iterdir())
+    assert [Path(n).suffix for n in outbox] == [".csv", ".xlsx"], outbox  # feedback, no refusal note
+    assert all(unsafe_reason(n) is None and not n.startswith(".") for n in outbox), outbox
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        cells = feedback_cells(run.storage, key)
+        assert shown in cells and not [c for c in cells if hidden_characters(c)], key
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Control, format and other invisible characters, line breaks aside."""
+    return [ch for ch in text if ch not in "\r\n" and unicodedata.category(ch) in (*HIDDEN_CATEGORIES, "Cs")]
 
 
 def check_refusal(case: Case, run: Run) -> None:
@@ -222,6 +262,8 @@ def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_wareh
     assert not [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     if case.outcome == REJECTED and not case.rejected:  # the log is watched: the rejection shows in it
         assert any("rejected whole" in r.getMessage() for r in caplog.records)
+    if hidden_characters(run.name or ""):  # an unsafe name never reaches the log as it is
+        assert not [r.getMessage() for r in caplog.records if hidden_characters(r.getMessage())]
     if case.outcome == REFUSED:
         check_refusal(case, run)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -210,7 +211,7 @@ def test_with_a_marker_a_file_waits_for_its_marker_which_is_then_removed(
 # -- refusals --------------------------------------------------------------------------------------
 
 
-def test_links_and_unsafe_names_are_refused_unread_and_reported(
+def test_links_and_what_is_not_a_file_are_refused_unread_and_reported(
     demo, ref, zone, catalog, storage, warehouse, tmp_path
 ):
     secret = tmp_path / "outside" / "secret.csv"
@@ -219,16 +220,16 @@ def test_links_and_unsafe_names_are_refused_unread_and_reported(
     os.symlink(secret, zone.incoming / "link.csv")
     os.symlink("../../../../outside/secret.csv", zone.incoming / "relative.csv")
     os.link(secret, zone.incoming / "hard.csv")
-    shutil.copy(secret, zone.incoming / "bad\x07name.csv")
+    os.link(secret, zone.incoming / "hard\x07name.csv")  # a hard link stays unread whatever its name
     (zone.incoming / "folder").mkdir()
 
     result = run(ref, zone, catalog, storage, warehouse)
 
     assert result.results == [] and warehouse.ledger() == []
     assert sorted((r.name, r.reason) for r in result.report.refused) == [
-        ("bad\\x07name.csv", "CONTROL_CHARACTER"),
         ("folder", "NOT_A_FILE"),
         ("hard.csv", "HARDLINK"),
+        ("hard\\x07name.csv", "HARDLINK"),
         ("link.csv", "SYMLINK"),
         ("relative.csv", "SYMLINK"),
     ]
@@ -241,7 +242,79 @@ def test_links_and_unsafe_names_are_refused_unread_and_reported(
     notes = [n for n in files_under(zone.outbox) if n.endswith("未接收说明.txt")]
     assert len(notes) == 5
     texts = "".join((zone.outbox / n).read_text(encoding="utf-8-sig") for n in notes)
-    assert "符号链接" in texts and "控制字符" in texts and "硬链接" in texts
+    assert "符号链接" in texts and "硬链接" in texts and "不是普通文件" in texts
+
+
+def test_a_file_with_an_unsafe_name_is_kept_and_rejected_unread_with_feedback(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, _ = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "bad\x07name.csv")
+    shutil.copy(source_file, zone.incoming / "gbk\udcb2\udce2.csv")  # bytes that are not UTF-8
+    digest = sha256(source_file)
+
+    result = run(ref, zone, catalog, storage, warehouse)
+
+    assert result.report.refused == [] and result.report.waiting == []
+    rows = sorted((r.ledger.file_name, r.ledger.status, r.ledger.error_reason) for r in result.results)
+    assert rows == [("bad\\x07name.csv", "rejected", "UNSAFE_FILE_NAME"),
+                    ("gbk\\xb2\\xe2.csv", "rejected", "UNSAFE_FILE_NAME")]  # each arrival its own row
+    assert [r.status for r in warehouse.ledger()] == ["rejected", "rejected"]
+    assert warehouse.table_snapshot("admin_penalty").num_rows == 0
+    messages = [r.ledger.error_message for r in result.results]
+    assert all(("控制字符" in m or "编码无法识别" in m) and "重新报送" in m for m in messages)
+    assert storage.exists(f"raw/{digest[:2]}/{digest}")  # the bytes are kept
+    day = result.results[0].ledger.received_at.date().isoformat()
+    kept = [f"{day}/{digest}__bad_x07name.csv", f"{day}/{digest}__gbk_xb2_xe2.csv"]
+    assert files_under(zone.rejected) == kept
+    assert files_under(zone.incoming) == [] and files_under(zone.processing) == []
+    outbox = files_under(zone.outbox)
+    assert len(outbox) == 4 and all(unsafe_reason(n) is None for n in outbox)
+    # The stability state keeps a name that is not UTF-8 as the bytes it was.
+    state = (zone.root / ".credit-etl-state.json").read_text(encoding="utf-8", errors="surrogateescape")
+    assert set(json.loads(state)["files"]) == {"bad\x07name.csv", "gbk\udcb2\udce2.csv"}
+
+
+def test_the_same_bytes_renamed_after_a_name_rejection_are_loaded_not_a_duplicate(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, record = delivery_of(demo, SOURCE)
+    shutil.copy(source_file, zone.incoming / "..\\行政处罚.csv")
+    (refused,) = run(ref, zone, catalog, storage, warehouse).results
+    assert (refused.ledger.status, refused.ledger.error_reason) == ("rejected", "UNSAFE_FILE_NAME")
+    shutil.copy(source_file, zone.incoming / "行政处罚.csv")
+
+    (renamed,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert renamed.ledger.status == "loaded" and renamed.ledger.rows_loaded == record["rows"]
+    shutil.copy(source_file, zone.incoming / "again.csv")
+    (again,) = run(ref, zone, catalog, storage, warehouse).results
+    assert again.ledger.status == "duplicate"
+    assert again.ledger.notes == f"与台账 {renamed.ledger.ledger_id} 相同"
+
+
+def test_a_claim_of_a_refused_name_left_by_a_stopped_worker_is_rejected_not_loaded(
+    demo, ref, zone, catalog, storage, warehouse
+):
+    source_file, _ = delivery_of(demo, SOURCE)
+    long_name = "长" * 83 + ".csv"  # 253 bytes: a name, but too long to archive under its sha256
+    shutil.copy(source_file, zone.incoming / long_name)
+    report = FetchReport()
+    pickups = landing_module.pickups(ref, zone.root.parent.parent, storage, QUICK, report)
+    crashed = next(pickups)
+    assert crashed.drop.refused == "NAME_TOO_LONG" and crashed.drop.file_name == long_name
+    crashed.abandon()
+    pickups.close()
+    (claim,) = os.listdir(zone.processing)
+    # The claim keeps what fits of the name beside its token and code (255 - 28 bytes: 75 characters).
+    assert landing_module.refused_claim(claim) == ("NAME_TOO_LONG", "长" * 75)
+
+    (recovered,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert (recovered.ledger.status, recovered.ledger.error_reason) == ("rejected", "NAME_TOO_LONG")
+    assert recovered.ledger.rows_loaded == 0 and warehouse.table_snapshot("admin_penalty").num_rows == 0
+    assert recovered.ledger.file_name == "长" * 75 and "长" * 75 in recovered.ledger.error_message
+    assert os.listdir(zone.processing) == [] and len(files_under(zone.rejected)) == 1
 
 
 # -- concurrency and recovery ----------------------------------------------------------------------
