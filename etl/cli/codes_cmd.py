@@ -219,8 +219,15 @@ def _write(table: pa.Table, fmt: str, out: io.TextIOBase) -> None:
         for row in table.to_pylist():
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
+    import pyarrow as pa
     import pyarrow.csv
 
+    from etl.feedback import neutralise_column
+
+    # The CSV is opened in spreadsheets: a value read from the input (or the warehouse) that starts
+    # like a formula is written as text, as in every CSV the platform writes.
+    table = pa.table({name: neutralise_column(column) if pa.types.is_string(column.type) else column
+                      for name, column in zip(table.column_names, table.columns, strict=True)})  # fmt: skip
     buffer = io.BytesIO()
     pyarrow.csv.write_csv(table, buffer, pyarrow.csv.WriteOptions(quoting_style="needed"))
     out.write(buffer.getvalue().decode("utf-8"))

@@ -125,6 +125,25 @@ def test_identity_numbers_in_a_uscc_column_are_masked(
     assert "199101" not in out and "910101" not in out
 
 
+def test_csv_output_neutralises_values_that_would_be_formulas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV is opened in a spreadsheet: an input (and its normalised form) that starts like a
+    formula comes out as text, behind an apostrophe; JSON carries the values as they were."""
+    hostile = ['=HYPERLINK("http://evil.example/","x")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(1)", "\tA1"]
+    path = tmp_path / "hostile.txt"
+    path.write_text("\n".join([*hostile, "91110000600037341L"]) + "\n", encoding="utf-8")
+    status, out = run(capsys, str(path))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 1 and len(rows) == 6
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert [r["input"] for r in rows[:4]] == [f"'{value}" for value in hostile[:4]]
+    assert rows[5]["input"] == rows[5]["normalised"] == "91110000600037341L"  # clean values untouched
+    _, out = run(capsys, str(path), "--format", "json")
+    assert [json.loads(line)["input"] for line in out.splitlines()][:4] == hostile[:4]
+
+
 def test_all_valid_exits_0_and_reads_gbk_from_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
