@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,15 +53,11 @@ RULE_TEXT: Final = {
     CALENDAR_RULE: "工作日历",
 }
 
-# 18-character (or old 15-digit) identity numbers inside free text: error messages may quote cells.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
-
-
 def scrub(text: str) -> str:
-    """Masks every identity-number-shaped run of digits in ``text``."""
-    from etl.codes import idcard
+    """Masks every identity-number-shaped run of digits in ``text`` (error messages may quote cells)."""
+    from etl.codes.idcard import mask_in_text
 
-    return _ID_NUMBER.sub(lambda m: idcard.mask(m.group(1)), text)
+    return mask_in_text(text)
 
 
 @dataclass(frozen=True)

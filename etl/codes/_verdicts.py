@@ -174,6 +174,21 @@ def mask_idcards(values: Values) -> pa.Array:
     return pc.if_else(long, ends, pc.replace_substring_regex(codes, "(?s).", "*"))
 
 
+def mask_idcards_in_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``etl.codes.idcard.mask_in_text`` over a column of free text (names, messages), or of lists of
+    texts; nulls stay null. Element by element: meant for findings, not for a million cells.
+
+    >>> mask_idcards_in_text(pa.array([["甲公司", "360426199101010071"], None])).to_pylist()
+    [['甲公司', '3604**********0071'], None]
+    """
+    def masked(value: object) -> object:
+        if isinstance(value, list):
+            return [masked(v) for v in value]
+        return idcard.mask_in_text(value) if isinstance(value, str) else value
+
+    return pa.array([masked(v) for v in values.to_pylist()], values.type)
+
+
 def _as_strings(values: Values) -> pa.StringArray:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()

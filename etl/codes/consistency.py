@@ -13,7 +13,8 @@ Comparisons are made on normalised values, so that only real contradictions are 
 - null and blank values, and the USCC placeholder ``00000000000000000X`` (shared by all
   self-employed businesses still without a code), are left out.
 
-The messages never contain the codes themselves: a code may be an identity number.
+Codes, and names that a clerk may have typed an identity number into, are quoted in messages with
+every identity-number-shaped run masked (``etl.codes.idcard.mask_in_text``).
 
 >>> import pyarrow as pa
 >>> codes = pa.array(["91450200MA5K000001", "91450200MA5K000001", "91450200MA5K000001"])
@@ -36,7 +37,15 @@ import pyarrow.compute as pc
 
 from etl.codes import orgcode as orgcode_module
 from etl.codes import reasons, uscc
-from etl.codes._verdicts import Values, _as_strings, check, format_messages, mask_idcards, normalise_array
+from etl.codes._verdicts import (
+    Values,
+    _as_strings,
+    check,
+    format_messages,
+    mask_idcards,
+    mask_idcards_in_text,
+    normalise_array,
+)
 
 NAME_SEPARATOR = "、"
 
@@ -97,20 +106,43 @@ def orgcode_mismatch_table(uscc_values: Values, orgcodes: Values) -> pa.Table:
 _ID_SHAPED = r"^[0-9]{17}[0-9X]$"
 
 
+def may_be_personal(codes: pa.StringArray) -> pa.BooleanArray:
+    """Per normalised USCC-column value, whether it may be an identity number: shaped like one, and a
+    valid one or no valid USCC (a valid USCC may be all digits too)."""
+    if not len(codes):
+        return pa.array([], pa.bool_())
+    as_idcard, as_uscc = check(codes, "idcard").valid, check(codes, "uscc").valid
+    return pc.and_(pc.match_substring_regex(codes, _ID_SHAPED), pc.or_(as_idcard, pc.invert(as_uscc)))
+
+
+def shown_codes(codes: Values) -> pa.StringArray:
+    """USCC-column values as a person may see them: as given, or masked as identity numbers are where
+    they may be one (``may_be_personal``).
+
+    >>> shown_codes(pa.array(["91450200MA5K000001", "360426199101010071", None])).to_pylist()
+    ['91450200MA5K000001', '3604**********0071', None]
+    """
+    personal = pc.fill_null(may_be_personal(normalise_array(codes)), False)
+    return pc.if_else(personal, mask_idcards(codes), _as_strings(codes))
+
+
+def shown_orgcodes(orgcodes: Values) -> pa.StringArray:
+    """Organisation codes as a person may see them: one that is not 9 characters long (an identity
+    number typed into the column, say) masked as identity numbers are."""
+    nine = pc.equal(pc.utf8_length(normalise_array(orgcodes)), orgcode_module.LENGTH)
+    return pc.if_else(nine, _as_strings(orgcodes), mask_idcards(orgcodes))
+
+
 def _shown_in_message(codes: pa.StringArray, found: pa.Table) -> dict[str, pa.Array]:
     """The orgcode and expected fields of mismatch messages, with anything that may be (part of)
     an identity number hidden: an "organisation code" that is not 9 characters long is masked as
-    identity numbers are, and positions 9-17 of a USCC-column value shaped like an identity number
-    (a valid one, or one that is no valid USCC) are not shown at all (they hold the birth date)."""
-    orgcode, expected = found["orgcode"], found["expected"]
-    nine = pc.equal(pc.utf8_length(orgcode), orgcode_module.LENGTH)
-    shown_orgcode = pc.if_else(nine, orgcode, mask_idcards(orgcode))
+    identity numbers are, and positions 9-17 of a USCC-column value that may be an identity number
+    are not shown at all (they hold the birth date)."""
+    shown_orgcode, expected = shown_orgcodes(found["orgcode"]), found["expected"]
     if not len(codes):
         return {"orgcode": shown_orgcode, "expected": expected}
-    as_idcard, as_uscc = check(codes, "idcard").valid, check(codes, "uscc").valid
-    personal = pc.and_(pc.match_substring_regex(codes, _ID_SHAPED), pc.or_(as_idcard, pc.invert(as_uscc)))
     hidden = pc.replace_substring_regex(expected, "(?s).", "*")
-    return {"orgcode": shown_orgcode, "expected": pc.if_else(personal, hidden, expected)}
+    return {"orgcode": shown_orgcode, "expected": pc.if_else(may_be_personal(codes), hidden, expected)}
 
 
 def _codes_for_grouping(codes: Values) -> pa.StringArray:
@@ -150,7 +182,7 @@ def _with_message(found: pa.Table, reason: str, values: dict[str, pa.Array]) -> 
     n = found.num_rows
     fields = {"count": pc.cast(found["count"], pa.string())} if "count" in found.column_names else {}
     fields |= values
-    message = format_messages(reason, fields, n) if n else pa.array([], pa.string())
+    message = mask_idcards_in_text(format_messages(reason, fields, n)) if n else pa.array([], pa.string())
     return found.append_column("reason", pa.repeat(pa.scalar(reason), n)).append_column("message", message)
 
 

@@ -32,6 +32,7 @@ InvalidComponent: 身份证号码中的出生日期不是有效日期…
 from __future__ import annotations
 
 import datetime
+import re
 import string
 from typing import Final
 
@@ -142,6 +143,21 @@ def mask(value: str) -> str:
     if len(code) <= 8:
         return "*" * len(code)
     return code[:4] + "*" * (len(code) - 8) + code[-4:]
+
+
+# An identity number inside free text: 18 characters (17 digits, then a digit or X) or the old 15
+# digits, not part of a longer run of letters and digits (a USCC such as 91450200MA5K000001 is not).
+_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+
+
+def mask_in_text(text: str) -> str:
+    """``mask`` every identity-number-shaped run in free text: messages, names, lists that may quote
+    what a clerk typed into any cell.
+
+    >>> mask_in_text("名称“360426199101010071”，代码 91450200MA5K000001、110101850101001")
+    '名称“3604**********0071”，代码 91450200MA5K000001、1101*******1001'
+    """
+    return _IN_TEXT.sub(lambda m: mask(m.group(1)), text)
 
 
 def calc_check_bytes(digits: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ among them: the figures of the NDRC report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,7 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.codes import consistency, reasons, uscc
-from etl.codes._verdicts import normalise_array
+from etl.codes._verdicts import mask_idcards_in_text, normalise_array
 from etl.warehouse.identifiers import IDENTIFIERS_SCHEMA
 
 if TYPE_CHECKING:
@@ -145,14 +145,25 @@ _GROUP_SCHEMA = pa.schema(
 )
 
 
+# Subjects and values are shown as a person may see them: a code that may be an identity number, or
+# an identity number typed into a name column, masked (the messages are masked by the batch checks).
+
+
 def _code_many_names(records: pa.Table) -> pa.Table:
     found = consistency.one_code_many_names(records["uscc"], records["subject_name"])
-    return _group(found, found["code"], found["names"])
+    return _group(found, consistency.shown_codes(found["code"]), mask_idcards_in_text(found["names"]))
 
 
 def _name_many_codes(records: pa.Table) -> pa.Table:
     found = consistency.one_name_many_codes(records["subject_name"], records["uscc"])
-    return _group(found, found["name"], found["codes"])
+    return _group(found, mask_idcards_in_text(found["name"]), _each(found["codes"], consistency.shown_codes))
+
+
+def _each(lists: pa.Array | pa.ChunkedArray, shown: Callable[[pa.Array], pa.Array]) -> pa.ListArray:
+    """``shown`` applied to the elements of a list column."""
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    offsets = pa.array([0, *lengths.cumsum().tolist()], pa.int32())
+    return pa.ListArray.from_arrays(offsets, shown(pc.list_flatten(lists)))
 
 
 def _orgcode_mismatches(records: pa.Table) -> pa.Table:
@@ -165,10 +176,11 @@ def _orgcode_mismatches(records: pa.Table) -> pa.Table:
         .sort_by([("code", "ascending"), ("orgcode", "ascending")])
     )
     values = pa.ListArray.from_arrays(
-        pa.array(range(pairs.num_rows + 1), pa.int32()), pairs["orgcode"].combine_chunks()
+        pa.array(range(pairs.num_rows + 1), pa.int32()), consistency.shown_orgcodes(pairs["orgcode"])
     )
     reason = pa.repeat(pa.scalar(reasons.ORGCODE_MISMATCH), pairs.num_rows)
-    return _group(pairs.append_column("reason", reason), pairs["code"], values, rows="row_list")
+    return _group(pairs.append_column("reason", reason), consistency.shown_codes(pairs["code"]), values,
+                  rows="row_list")  # fmt: skip
 
 
 def _group(found: pa.Table, subject: pa.Array, values: pa.Array, rows: str = "rows") -> pa.Table:
@@ -192,7 +204,8 @@ def _findings(groups: pa.Table, involved: pa.Table, titles: _Titles) -> pa.Table
     counts = pc.list_value_length(groups["rows"].combine_chunks()).to_numpy(zero_copy_only=False)
     offsets = pa.array([0, *counts.cumsum().tolist()], pa.int32())
     record_structs = pa.StructArray.from_arrays(
-        [involved[f.name].combine_chunks() for f in RECORD_TYPE], fields=list(RECORD_TYPE)
+        [_shown_record_column(f.name, involved[f.name].combine_chunks()) for f in RECORD_TYPE],
+        fields=list(RECORD_TYPE),
     )
     records = pa.ListArray.from_arrays(offsets, record_structs)
     datasets, departments, deliveries, messages = [], [], [], []
@@ -205,13 +218,22 @@ def _findings(groups: pa.Table, involved: pa.Table, titles: _Titles) -> pa.Table
         "reason": groups["reason"],
         "subject": groups["subject"],
         "values": groups["values"],
-        "message": pa.array(messages, pa.string()),
+        "message": mask_idcards_in_text(pa.array(messages, pa.string())),  # file names too
         "datasets": pa.array(datasets, pa.list_(pa.string())),
         "departments": pa.array(departments, pa.list_(pa.string())),
         "deliveries": pa.array(deliveries, pa.list_(pa.string())),
         "records": records,
     }
     return pa.table(columns, schema=FINDINGS_SCHEMA)
+
+
+def _shown_record_column(name: str, column: pa.Array) -> pa.Array:
+    """A record's values as stored, but for what may be an identity number."""
+    if name == "uscc":
+        return consistency.shown_codes(column)
+    if name == "orgcode":
+        return consistency.shown_orgcodes(column)
+    return mask_idcards_in_text(column) if name == "subject_name" else column
 
 
 @dataclass(frozen=True)

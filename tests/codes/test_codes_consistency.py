@@ -54,6 +54,28 @@ def test_one_name_many_codes_messages_do_not_show_the_codes() -> None:
     assert not any(code[:6] in found["message"][0].as_py() for code in ids.to_pylist())
 
 
+def test_identity_numbers_typed_into_name_columns_are_masked_in_messages() -> None:
+    """A clerk typed a person's identity number (18 or old 15 digits) where the name goes: the
+    findings' messages show it masked, as alerts and reports do."""
+    names = pa.array(["360426199101010071", "张三 110101850101001", "甲公司"])
+    found = consistency.one_code_many_names(pa.array([A, A, A]), names)
+    (message,) = found["message"].to_pylist()
+    assert "3604**********0071" in message and "张三1101*******1001" in message and "甲公司" in message
+    assert "199101" not in message and "850101" not in message
+    found = consistency.one_name_many_codes(pa.array(["360426199101010071"] * 2), pa.array([A, B]))
+    assert found["message"][0].as_py().startswith("名称“3604**********0071”对应2个不同代码")
+
+
+def test_codes_are_shown_masked_only_where_they_may_be_identity_numbers() -> None:
+    codes = pa.array([A, "121200004013590816", "360426199101010071", "36042619910101007X", None])
+    assert consistency.shown_codes(codes).to_pylist() == [
+        A, "121200004013590816", "3604**********0071", "3604**********007X", None,
+    ]  # fmt: skip
+    assert consistency.shown_orgcodes(pa.array(["60003734-1", "360426199101010071"])).to_pylist() == [
+        "60003734-1", "3604**********0071",
+    ]  # fmt: skip
+
+
 def test_orgcode_mismatch_per_row() -> None:
     usccs = pa.array([A, A, A, None, uscc.PLACEHOLDER, "9111", A])
     orgcodes = pa.array(["600037341", "60003734-1", "600037342", "600037341", "600037341", "600037341", None])

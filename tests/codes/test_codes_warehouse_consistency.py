@@ -352,3 +352,32 @@ def test_cli_errors_are_messages(
     assert out == ""
     assert expected in err
     assert "Traceback" not in err
+
+
+def test_identity_numbers_typed_into_name_or_code_columns_are_masked_in_findings() -> None:
+    """Subjects, values, messages and the records listed: an identity number in a name or USCC column
+    is shown masked everywhere a finding goes (CSV, JSON, the NDRC report), a valid USCC as it is."""
+    import pyarrow as pa
+
+    from etl.codes.warehouse_consistency import find_inconsistencies
+    from etl.warehouse.identifiers import IDENTIFIERS_SCHEMA
+
+    def record(row: int, code: str, name: str) -> dict[str, object]:
+        return {"dataset": PENALTY, "department": "scjg", "delivery_id": f"{PENALTY}:scjg:1",
+                "file_name": "a.csv", "source_row": row, "uscc": code, "subject_name": name,
+                "orgcode": None}  # fmt: skip
+
+    records = pa.Table.from_pylist([
+        record(2, JIA, "柳州市甲商贸有限公司"), record(3, JIA, PERSON_ID),  # an ID where the name goes
+        record(4, PERSON_ID, "张三"), record(5, YI_PENALTY, "张三"),  # … and where the code goes
+    ], IDENTIFIERS_SCHEMA)  # fmt: skip
+    findings = find_inconsistencies(records).findings.to_pylist()
+    assert [(f["reason"], f["subject"], f["values"]) for f in findings] == [
+        ("ONE_CODE_MANY_NAMES", JIA, ["3604**********0071", "柳州市甲商贸有限公司"]),
+        ("ONE_NAME_MANY_CODES", "张三", ["3604**********0071", YI_PENALTY]),
+    ]
+    assert "3604**********0071" in findings[0]["message"]
+    text = json.dumps(findings, ensure_ascii=False, default=str)
+    assert PERSON_ID not in text and "19910101" not in text
+    shown = [(r["uscc"], r["subject_name"]) for f in findings for r in f["records"]]
+    assert (JIA, "3604**********0071") in shown and ("3604**********0071", "张三") in shown
