@@ -83,7 +83,7 @@ def neutralise(value: str | None) -> str:
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def neutralise_column(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def neutralise_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """``neutralise`` over an Arrow string column, nulls left null: one vectorised pass finds the cells
     it would change, and only those go through it (a million clean codes cost next to nothing).
 
@@ -94,16 +94,17 @@ def neutralise_column(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunk
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     starts = "".join(f"\\x{ord(ch):02x}" for ch in FORMULA_TRIGGERS)
-    changed = pc.or_(
+    changed = pc.fill_null(pc.or_(
         pc.match_substring_regex(values, f"^[{starts}]|{CONTROL_PATTERN}"),
         pc.greater(pc.utf8_length(values), MAX_CELL_CHARS),
-    )
+    ), False)  # fmt: skip
     if not pc.any(changed).as_py():
         return values
-    cells = [neutralise(v) if change and v is not None else v
-             for v, change in zip(values.to_pylist(), changed.to_pylist(), strict=True)]  # fmt: skip
-    return pa.array(cells, pa.string())
+    fixed = pa.array([neutralise(v) for v in values.filter(changed).to_pylist()], pa.string())
+    return pc.replace_with_mask(values, changed, fixed)
 
 
 def shorten(value: str) -> str:

@@ -401,3 +401,18 @@ def test_process_drop_is_what_loads_a_pickup(demo, ref, zone, catalog, storage, 
     assert list(pickups) == []
     assert result.ledger.rows_loaded == record["rows"]
     assert result.ledger.source == SOURCE and result.ledger.department == "wjw"
+
+
+def test_reprocessing_a_name_rejection_rejects_it_again_unread(demo, ref, zone, catalog, storage, warehouse):
+    """A catalog fix does not fix a file name: ``credit-etl reprocess`` keeps the delivery rejected."""
+    from etl.cli.reprocess_cmd import drop_of
+
+    shutil.copy(delivery_of(demo, SOURCE)[0], zone.incoming / "bad\x1bname.csv")
+    (first,) = run(ref, zone, catalog, storage, warehouse).results
+
+    again = process_drop(drop_of(first.ledger), catalog=catalog, warehouse=warehouse, storage=storage,
+                         reprocess_of=first.ledger.ledger_id)  # fmt: skip
+
+    assert (again.ledger.status, again.ledger.error_reason) == ("rejected", "UNSAFE_FILE_NAME")
+    assert again.ledger.reprocess_of == first.ledger.ledger_id and again.ledger.rows_read == 0
+    assert warehouse.table_snapshot("admin_penalty").num_rows == 0
