@@ -1,40 +1,24 @@
-"""Fixtures for the injected-fault tests: the catalog, one synthetic delivery, warehouses on both
-backends (DuckDB in tmp_path, PostgreSQL in a schema of its own), and the helpers of tests/sources
-(the cutting TCP proxy, the sshd server) on the import path."""
+"""Fixtures for the injected-fault tests: the catalog cut down to three datasets, one synthetic
+delivery, and warehouses on both backends (``backends``: DuckDB in tmp_path, PostgreSQL in a schema of
+its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
+from backends import BACKENDS, backend_url
+from source_deliveries import DATASETS  # what the tests load: a warehouse of only these inits quickly
 
-from etl.catalog import Catalog, load_catalog
+from etl.catalog import Catalog
 from etl.demo_data import generate
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
 
-# Appended, not prepended: tests/sources has a conftest.py of its own, which pytest must keep finding
-# as the ``conftest`` of that folder.
-_SOURCES = str(Path(__file__).resolve().parents[1] / "sources")
-if _SOURCES not in sys.path:
-    sys.path.append(_SOURCES)
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SOURCE = "admin_penalty__scjg__landing"
-# What the tests load: init of a warehouse with only these is quick.
-DATASETS = ("admin_penalty", "basic_deposit_account", "tax_credit_grade_a")
-
-BACKENDS = ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @pytest.fixture(scope="session")
@@ -57,20 +41,12 @@ WarehouseFactory = Callable[[str], tuple[str, Warehouse]]
 @pytest.fixture(params=BACKENDS)
 def make_warehouse(request: pytest.FixtureRequest, tmp_path: Path, small_catalog: Catalog) -> Iterator:
     """``make(name) -> (url, warehouse)``: a fresh, initialised warehouse on the test's backend."""
-    schemas: list[str] = []
+    with contextlib.ExitStack() as urls:
 
-    def make(name: str) -> tuple[str, Warehouse]:
-        if request.param == "duckdb":
-            url = f"duckdb:///{tmp_path}/{name}.duckdb"
-        else:
-            schemas.append(f"fault_{uuid.uuid4().hex[:12]}")
-            url = f"{POSTGRES_URL}?schema={schemas[-1]}"
-        warehouse = open_warehouse(url)
-        warehouse.init(small_catalog)
-        return url, warehouse
+        def make(name: str) -> tuple[str, Warehouse]:
+            url = urls.enter_context(backend_url(request.param, tmp_path, name))
+            warehouse = open_warehouse(url)
+            warehouse.init(small_catalog)
+            return url, warehouse
 
-    yield make
-    if schemas:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        yield make

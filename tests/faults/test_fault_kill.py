@@ -9,8 +9,6 @@ an uncommitted load, and a rerun leaves it equal, table by table, to a clean run
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -18,24 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from fault_processes import RUNNER, ingest_args, ingest_here, kill_group
 from warehouse_compare import assert_same_dump, dump
 
-from etl.cli import main as cli_main
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 
-RUNNER = Path(__file__).with_name("fault_runner.py")
 REACH_TIMEOUT = 120.0
-
-
-def ingest_args(penalty_file: Path, url: str, storage: Path) -> list[str]:
-    return ["ingest", str(penalty_file), "--dataset", "admin_penalty", "--department", "scjg",
-            "--warehouse", url, "--storage", str(storage)]  # fmt: skip
-
-
-def ingest_here(args: list[str]) -> int:
-    """``credit-etl ingest`` in this process."""
-    return cli_main(args)
 
 
 def start_paused(point: str, args: list[str], folder: Path) -> tuple[subprocess.Popen, Path]:
@@ -56,12 +43,6 @@ def wait_for(child: subprocess.Popen, reached: Path, folder: Path) -> None:
             output = "".join(p.read_text(errors="replace") for p in folder.glob("child-*.log"))
             pytest.fail(f"the child never reached its pause point (exit {child.returncode}):\n{output}")
         time.sleep(0.02)
-
-
-def kill_group(child: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
 
 
 def holding_rows(warehouse) -> dict[str, int]:

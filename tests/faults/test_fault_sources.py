@@ -3,24 +3,23 @@ dropped during a download on every attempt. The run fails clearly and takes noth
 is back, a rerun loads the delivery and the warehouse equals, table by table, that of a run which
 never saw the fault.
 
-The cuts are real: ``tcp_proxy.CuttingProxy`` (tests/sources) closes both sockets after so many
-bytes from the server. The source tables, uploads and sshd come from the source tests' helpers.
+The cuts are real: ``tcp_proxy.CuttingProxy`` (tests/support) closes both sockets after so many
+bytes from the server. The source tables, uploads and sshd are those of the source tests (tests/support).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from source_deliveries import DATASETS, delivery_of
+from database_source import SOURCE as TAX
+from database_source import SourceTable, at, pull, source_ref, tax_rows
+from sftp_upload import PBC, QUICK, upload
+from source_deliveries import DATASETS
 from sshd_server import SshdServer, sshd_server
 from tcp_proxy import CuttingProxy
-from test_database import SOURCE as TAX
-from test_database import SourceTable, at, pull, source_ref
-from test_sftp import PBC, QUICK, upload
 from warehouse_compare import assert_same_warehouse, dump
 
 from etl.catalog import Catalog
@@ -53,10 +52,7 @@ def test_a_mariadb_pull_cut_midway_takes_nothing_and_the_rerun_equals_a_clean_pu
     source = SourceTable("mariadb", catalog.source(TAX))
     source.create()
     try:
-        path, _ = delivery_of(demo, TAX)
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        for index, row in enumerate(rows):
-            row["updated_at"] = at(1 + index % 20, 9 + index % 8, index % 60).isoformat()
+        rows = tax_rows(demo)
         source.insert(rows)
         ref = source_ref(catalog, source)
 

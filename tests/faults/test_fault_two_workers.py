@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_fault_kill import RUNNER, ingest_args, ingest_here, kill_group
+from fault_processes import RUNNER, ingest_args, ingest_here, kill_group
 from warehouse_compare import assert_same_dump, dump
 
 from etl.catalog import Catalog

@@ -1,5 +1,5 @@
-"""The report fixture's warehouse on each backend (``tests/backends.py``), built once per module; the
-report of October 2026 is written from it as the 20th of November would write it."""
+"""The report fixture's warehouse on each backend (``tests/support/backends.py``), built once per
+module; the report of October 2026 is written from it as the 20th of November would write it."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from freshness.penalty_deliveries import penalty_catalog_dir  # the catalog cut down to admin_penalty
+from penalty_deliveries import penalty_catalog_dir  # the catalog cut down to admin_penalty
 
 from etl.catalog import Catalog, load_catalog
 from etl.drop import receive_file

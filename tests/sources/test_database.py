@@ -6,107 +6,28 @@ The pulled Parquet is read back from the storage root to check exactly which row
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import psycopg
 import pyarrow.parquet as pq
-import pymysql
 import pytest
-from source_deliveries import delivery_of
+from database_source import SOURCE, SourceTable, at, pull, source_ref, tax_rows
 from tcp_proxy import CuttingProxy
 
-from etl.catalog import Catalog, SourceRef
-from etl.drop import SHANGHAI
+from etl.catalog import Catalog
 from etl.errors import SourceError
-from etl.sources import FetchOptions, Window, run_source
+from etl.sources import Window
 from etl.sources import database as database_module
 from etl.storage import Storage
 
-SOURCE = "tax_credit_grade_a__tax__database"
 KEY = ("tax_reg_no", "list_year")
 CORRECTED = "国家税务总局柳州市税务局（复核更正）"
-SQL_TYPES = {
-    "mariadb": {"string": "VARCHAR(500)", "date": "DATE", "decimal": "DECIMAL(20,6)", "integer": "BIGINT",
-                "watermark": "DATETIME"},
-    "postgresql": {"string": "text", "date": "date", "decimal": "numeric(20,6)", "integer": "bigint",
-                   "watermark": "timestamptz"},
-}  # fmt: skip
-
-
-def at(day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, second, tzinfo=SHANGHAI)
-
-
-class SourceTable:
-    """A department table in one of the two databases, named uniquely for the test."""
-
-    def __init__(self, dialect: str, ref: SourceRef) -> None:
-        self.dialect = dialect
-        self.name = f"src_{uuid.uuid4().hex[:10]}"
-        self.fields = [(f.name, "watermark" if f.name == ref.source.watermark else
-                        f.type if f.type in ("date", "decimal", "integer") else "string")
-                       for f in ref.dataset.fields]  # fmt: skip
-        self.uri = ("mysql://root@127.0.0.1:3306/test" if dialect == "mariadb"
-                    else "postgres://postgres@127.0.0.1:5432/test")  # fmt: skip
-        self.qualified = f"test.{self.name}" if dialect == "mariadb" else f"public.{self.name}"
-
-    def connect(self) -> Any:
-        if self.dialect == "mariadb":
-            return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", database="test",
-                                   autocommit=True, charset="utf8mb4")  # fmt: skip
-        return psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True)
-
-    def execute(self, sql: str, rows: list[tuple] | None = None) -> None:
-        with self.connect() as connection, connection.cursor() as cursor:
-            if rows is None:
-                cursor.execute(sql)
-            else:
-                cursor.executemany(sql, rows)
-
-    def create(self) -> None:
-        types = SQL_TYPES[self.dialect]
-        columns = ", ".join(f"{name} {types[kind]}" for name, kind in self.fields)
-        self.execute(f"CREATE TABLE {self.name} ({columns})")
-
-    def drop(self) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {self.name}")
-
-    def value(self, kind: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if kind == "watermark":
-            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-            moment = moment.astimezone(SHANGHAI)
-            return moment.replace(tzinfo=None) if self.dialect == "mariadb" else moment
-        return value
-
-    def insert(self, rows: list[dict]) -> None:
-        names = [name for name, _ in self.fields]
-        values = [tuple(self.value(kind, row[name]) for name, kind in self.fields) for row in rows]
-        marks = ", ".join(["%s"] * len(names))
-        self.execute(f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks})", values)
-
-    def update(self, key: tuple[str, int], *, authority: str, updated_at: dt.datetime) -> None:
-        stamp = self.value("watermark", updated_at)
-        with self.connect() as connection, connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {self.name} SET authority = %s, updated_at = %s "
-                           "WHERE tax_reg_no = %s AND list_year = %s", (authority, stamp, *key))  # fmt: skip
-            assert cursor.rowcount == 1
 
 
 @pytest.fixture(scope="module")
 def seed_rows(demo) -> list[dict]:
-    path, _ = delivery_of(demo, SOURCE)
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    # Spread the watermarks over 1-20 November so that the windows below split them.
-    for index, row in enumerate(rows):
-        row["updated_at"] = at(1 + index % 20, 9 + index % 8, index % 60).isoformat()
-    return rows
+    return tax_rows(demo)
 
 
 def wm(row: dict) -> dt.datetime:
@@ -126,19 +47,6 @@ def table(request: pytest.FixtureRequest, catalog: Catalog, monkeypatch) -> Iter
     monkeypatch.setenv("AIRFLOW_CONN_DB_TAX", source_table.uri)
     yield source_table
     source_table.drop()
-
-
-def source_ref(catalog: Catalog, source_table: SourceTable, **changes: Any) -> SourceRef:
-    ref = catalog.source(SOURCE)
-    update = {"table": source_table.qualified, **changes}
-    return dataclasses.replace(ref, source=ref.source.model_copy(update=update))
-
-
-def pull(ref, catalog, storage, warehouse, since=None, until=None, **options):
-    window = Window(since, until) if until is not None else None
-    options.setdefault("chunk_rows", 16)
-    return run_source(ref, catalog=catalog, storage=storage, warehouse=warehouse,
-                      options=FetchOptions(window=window, **options))
 
 
 def pulled_keys(storage: Storage, sha256: str) -> list[tuple[str, int]]:

@@ -7,12 +7,12 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sftp_upload import PBC, QUICK, upload
 from source_deliveries import delivery_of
 from sshd_server import SshdServer, keygen, sshd_server
 from tcp_proxy import CuttingProxy
@@ -23,11 +23,8 @@ from etl.errors import SourceError
 from etl.sources import FetchOptions, run_source
 from etl.sources.sftp import SftpState
 
-# The PBC's deposit accounts: /credit/jbzh/jbzh_*.csv, marker .ok, archived to /credit/jbzh/done.
-PBC = "basic_deposit_account__pbc__sftp"
 # The environment bureau's penalties: /outgoing/xzcf/*.csv, marker .ok, no archive folder.
 STHJ = "admin_penalty__sthj__sftp"
-QUICK = FetchOptions(stable_seconds=0.3, wait_seconds=2.0, retry_pause=0.05, connect_timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +49,6 @@ def big_delivery(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> 
     manifest = generate(out, seed=9, rows=2500, sources=[PBC], defect_rate=0.0, catalog=catalog)
     (record,) = manifest["deliveries"]
     return out / record["path"], record
-
-
-def upload(server: SshdServer, source: Path, remote_dir: str, *, marker: str | None = ".ok",
-           writable: bool = True, name: str | None = None) -> Path:  # fmt: skip
-    folder = server.make_dirs(remote_dir, writable=writable)
-    target = folder / (name or source.name)
-    shutil.copy(source, target)
-    if marker:
-        Path(f"{target}{marker}").write_bytes(b"")
-    return target
 
 
 def run(ref: SourceRef, catalog, storage, warehouse, options: FetchOptions = QUICK):

@@ -1,5 +1,5 @@
-"""Helpers shared by the source tests (a module of its own: test modules must not import
-``conftest``, whose name every test directory shares)."""
+"""The synthetic deliveries the source and fault tests share (a module of its own: test modules must
+not import ``conftest``, whose name every test directory shares)."""
 
 from __future__ import annotations
 

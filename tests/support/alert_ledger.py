@@ -1,15 +1,13 @@
-"""The ledger and catalog the alert tests share: admin_penalty delivered by three sources."""
+"""The ledger and catalog the alert and security tests share: admin_penalty delivered by three sources."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
 from pathlib import Path
 
-import yaml
+from penalty_deliveries import penalty_catalog_dir
 
-from etl.catalog import DEFAULT_CATALOG_DIR
 from etl.warehouse import LedgerRow
 from etl.warehouse.base import Warehouse
 
@@ -25,17 +23,7 @@ _serial = itertools.count(1)
 
 def write_catalog(parent: Path) -> Path:
     """The project's catalog with only admin_penalty, delivered only by ``SOURCES``."""
-    folder = parent / "catalog_yaml"
-    shutil.copytree(DEFAULT_CATALOG_DIR, folder)
-    for path in (folder / "datasets").glob("*.yaml"):
-        if path.stem != "admin_penalty":
-            path.unlink()
-    path = folder / "datasets" / "admin_penalty.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    wanted = {tuple(source.split("__")[1:]) for source in SOURCES}
-    raw["sources"] = [s for s in raw["sources"] if (s["department"], s["method"]) in wanted]
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return folder
+    return penalty_catalog_dir(parent, SOURCES)
 
 
 def record(warehouse: Warehouse, source: str, received: dt.datetime, status: str = "loaded",
