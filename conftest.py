@@ -13,6 +13,11 @@ from backends import BACKENDS, backend_url, drop_schema
 
 from etl.catalog import Catalog, load_catalog
 
+# A folder's conftest.py holds fixtures, no doctests. Left to --doctest-modules, each would be imported
+# again as the module ``conftest``, a name that belongs to another folder's conftest.py once two
+# folders are given on one command line ("import file mismatch").
+collect_ignore_glob = ["tests/*/conftest.py"]
+
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
