@@ -39,7 +39,9 @@ def test_init_is_idempotent_and_records_the_migration(warehouse_url: str, small_
     assert {t: warehouse.table_snapshot(t) for t in before} == before
     assert warehouse.applied_migrations() == ["0001", "0002", "0003"]
     recorded = warehouse.table_snapshot("schema_migrations").to_pylist()
-    assert [(m["version"], m["name"]) for m in recorded] == [("0001", "core"), ("0002", "alerts"), ("0003", "marts")]
+    assert [(m["version"], m["name"]) for m in recorded] == [
+        ("0001", "core"), ("0002", "alerts"), ("0003", "marts")
+    ]
     assert recorded[0]["checksum"] == discover(MIGRATIONS_DIR, "duckdb")[0].checksum
 
 
