@@ -343,7 +343,7 @@ def open_ui(work: Path, port: int = DEFAULT_UI_PORT, say: Callable[[str], None] 
         raise UsageError(str(exc)) from None
     if _listening(port):
         raise UsageError(f"port {port} is taken on 127.0.0.1: choose another (make ui PORT=N, or --port N)")
-    env.update(demo_sources.connections(refs))
+    env.update(demo_sources.connections(refs, work))
     # A SIGTERM (a service manager, a test) ends the UI as Ctrl-C does: through the clean-up below.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with sftp_server(work, refs) as sftp:

@@ -1,15 +1,18 @@
 """The demo's department databases: each database source's synthetic table, served by the local
 PostgreSQL, so that the demo's database DAGs pull over a real connection.
 
-One database per connection id (``credit_demo_db_tax`` …), dropped and created again on each demo
-run. A ``table`` source gets its table (schema included) with the catalog's column names; a ``query``
-source gets the table its query reads, with the column names the query selects (``ah AS case_no``
-makes a column ``ah`` holding ``case_no``). Cells are stored as text, the watermark as
-``timestamptz``. The connection ids are then handed to Airflow as ``AIRFLOW_CONN_<ID>`` variables.
+One database per demo work directory and connection id (``credit_demo_1a2b3c4d_db_tax`` …: the
+tag is a digest of the work directory, so demos in different homes, such as a test's and ``make
+demo``, never drop each other's), dropped and created again on each demo run. A ``table`` source
+gets its table (schema included) with the catalog's column names; a ``query`` source gets the table
+its query reads, with the column names the query selects (``ah AS case_no`` makes a column ``ah``
+holding ``case_no``). Cells are stored as text, the watermark as ``timestamptz``. The connection ids
+are then handed to Airflow as ``AIRFLOW_CONN_<ID>`` variables.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -23,14 +26,20 @@ SELECTED = re.compile(r"\b([a-z][a-z0-9_]*)\s+AS\s+([a-z][a-z0-9_]*)\b", re.IGNO
 FROM_TABLE = re.compile(r"\bFROM\s+([a-z][a-z0-9_.]*)", re.IGNORECASE)
 
 
-def database_name(conn_id: str) -> str:
-    """>>> database_name("db_tax")
-    'credit_demo_db_tax'
+def database_name(conn_id: str, work: Path) -> str:
+    """>>> database_name("db_tax", Path("/srv/demo"))
+    'credit_demo_926574b4_db_tax'
     """
-    name = f"credit_demo_{conn_id.lower().replace('-', '_').replace('.', '_')}"
+    name = f"{database_prefix(work)}{conn_id.lower().replace('-', '_').replace('.', '_')}"
     if not SQL_IDENTIFIER.match(name):
         raise SourceError(f"connection id {conn_id!r} makes no usable database name")
     return name
+
+
+def database_prefix(work: Path) -> str:
+    """What the names of one work directory's databases start with."""
+    tag = hashlib.sha256(str(work.resolve()).encode()).hexdigest()[:8]
+    return f"credit_demo_{tag}_"
 
 
 def source_columns(ref: SourceRef) -> tuple[str, dict[str, str]]:
@@ -61,30 +70,44 @@ def load(refs: Iterable[SourceRef], work: Path, server: str = SERVER) -> dict[st
     try:
         with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as admin:
             for conn_id in _conn_ids(refs):
-                name = database_name(conn_id)
+                name = database_name(conn_id, work)
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
                 admin.execute(f"CREATE DATABASE {name}")
     except psycopg.OperationalError as exc:
         raise SourceError(f"PostgreSQL at {server} cannot be reached: {str(exc).strip()}") from None
     for ref in refs:
         assert ref.source.conn_id is not None and ref.source.watermark is not None
-        with psycopg.connect(f"{server}/{database_name(ref.source.conn_id)}", autocommit=True) as connection:
+        database = database_name(ref.source.conn_id, work)
+        with psycopg.connect(f"{server}/{database}", autocommit=True) as connection:
             _create_table(connection, ref, work / "database" / f"{ref.id}.jsonl")
-    return connections(refs, server)
+    return connections(refs, work, server)
 
 
-def connections(refs: Iterable[SourceRef], server: str = SERVER) -> dict[str, str]:
+def connections(refs: Iterable[SourceRef], work: Path, server: str = SERVER) -> dict[str, str]:
     """The ``AIRFLOW_CONN_*`` variables of the database sources' demo databases (made by ``load``).
 
     >>> from etl.catalog import load_catalog
-    >>> connections(load_catalog().sources())["AIRFLOW_CONN_DB_TAX"]
-    'postgres://postgres@127.0.0.1:5432/credit_demo_db_tax'
+    >>> connections(load_catalog().sources(), Path("/srv/demo"))["AIRFLOW_CONN_DB_TAX"]
+    'postgres://postgres@127.0.0.1:5432/credit_demo_926574b4_db_tax'
     """
     from etl.sources.connections import env_name
 
     # Airflow's URI scheme for its postgres connection type.
     base = server.replace("postgresql://", "postgres://", 1)
-    return {env_name(conn_id): f"{base}/{database_name(conn_id)}" for conn_id in _conn_ids(refs)}
+    return {env_name(conn_id): f"{base}/{database_name(conn_id, work)}" for conn_id in _conn_ids(refs)}
+
+
+def drop(work: Path, server: str = SERVER) -> list[str]:
+    """Drops the databases of ``work``'s demo; their names."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as admin:
+        found = admin.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                              (database_prefix(work),))  # fmt: skip
+        names = [row[0] for row in found]
+        for name in names:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return names
 
 
 def _conn_ids(refs: Iterable[SourceRef]) -> list[str]:

@@ -24,6 +24,7 @@ import pytest
 from dag_helpers import parse_dags
 
 from etl.catalog import load_catalog
+from etl.orchestration import demo_sources
 from etl.orchestration.airflow_env import airflow_environment, free_port, sqlite_url
 from etl.orchestration.process_group import group_alive, stop_group
 from etl.warehouse import open_warehouse
@@ -58,9 +59,12 @@ def summary_table(out: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     home = tmp_path_factory.mktemp("demo-home")
-    return home, demo(home)
+    try:
+        yield home, demo(home)
+    finally:
+        demo_sources.drop(home / "demo")  # the department databases of this home only
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +119,8 @@ def test_make_demo_runs_every_dag_of_the_folder_through_airflow(first_run, folde
     assert sorted(p.name for p in (pbc / "done").iterdir()) == [archived.name, f"{archived.name}.ok"]
     assert not port_open(sftp_port(work)), "the SFTP server stopped with the demo"
     assert oct((work / "airflow.env").stat().st_mode & 0o777) == "0o600"
+    exports = (work / "airflow.env").read_text(encoding="utf-8")
+    assert f"/{demo_sources.database_prefix(work)}db_tax" in exports, "this home's own department databases"
 
     assert "feedback files for the departments" in out
     assert any((work / "storage" / "feedback").rglob("*.xlsx"))
