@@ -42,7 +42,8 @@ from etl.feedback import (
     items_from_reasons,
     write_feedback,
 )
-from etl.sources.names import file_safe, name_rejection
+from etl.sources.names import file_safe
+from etl.sources.refused_entries import refused_rejection
 from etl.storage import Storage
 from etl.warehouse.ledger import NAME_REJECTIONS
 
@@ -197,8 +198,8 @@ def process_drop(
     # delete this one's staged files (whichever loads second records a duplicate, see Warehouse.load).
     staging = f"staging/{drop.sha256}-{drop.dataset}-{drop.department}-{uuid.uuid4().hex[:12]}"
     try:
-        if drop.refused is not None:  # its name was refused: the bytes are kept, never read
-            raise name_rejection(drop.refused, drop.file_name)
+        if drop.refused is not None:  # its name or kind was refused: the bytes are kept, never read
+            raise refused_rejection(drop.refused, drop.file_name, storage, drop.raw_key)
         with local_copy(storage, drop) as path:
             return _load(drop, dataset, catalog, warehouse, storage, path, staging, base, batch_rows)
     except DeliveryRejected as exc:

@@ -8,7 +8,7 @@ Layout of one zone (``<landing root>/<dataset.landing_directory(source)>``, e.g.
     processing/<claim>-<code>__<safe name>  the same, for a file whose name is refused (see below)
     archive/<yyyy-mm-dd>/<sha256>__<name>   processed (loaded, loaded with rejections, duplicate)
     rejected/<yyyy-mm-dd>/<sha256>__<name>  rejected whole (unreadable, no row loadable, name refused)
-    rejected/<yyyy-mm-dd>/<claim>__<name>   refused unread: link, hard link, not a regular file
+    rejected/<yyyy-mm-dd>/<claim>__<name>   refused unread: link, hard link, not a regular file (the entry)
     outbox/                           feedback for the department: workbook + CSV, notes in Chinese
     .credit-etl-state.json            sizes and mtimes seen by earlier polls (stability check)
 
@@ -38,7 +38,14 @@ inside the zone nothing tells whether that name is in the zone or in another dep
 reading it could take in someone else's bytes), directories, FIFOs (a reader would block for ever)
 and devices. They are moved aside to ``rejected/`` (a rename moves the link itself, not its target),
 logged as a warning, listed in the fetch report and explained to the department in a note in
-``outbox/``. They get no ledger row: no delivery was read, so there are no bytes to hash or keep.
+``outbox/``. They are deliveries all the same (``etl.sources.refused_entries``): what was found in the
+zone — a link's target text (``os.readlink``), or for the others a JSON description (name, kind, size,
+link count), never their content — is written as a claim ``<claim>-<reason>__<safe name>`` in
+``processing/`` and taken like a refused name: kept under its sha256 and rejected whole unread, with a
+ledger row (``LINK_REFUSED``, ``HARD_LINK_REFUSED``, ``SPECIAL_FILE_REFUSED``, ``DIRECTORY_REFUSED``)
+and feedback files in ``outbox/``. Only the poll that moved the entry out of ``incoming/`` writes the
+claim, so each arrival gets one row; a worker stopping between that move and writing the claim (a few
+system calls) leaves the entry in ``rejected/`` with its note but without a ledger row.
 """
 
 from __future__ import annotations
@@ -67,8 +74,10 @@ from etl.sources.names import (
     printable,
     unsafe_reason,
 )
+from etl.sources.refused_entries import description_bytes, entry_reason
 from etl.sources.stability import FileStat, Observations, settle
 from etl.storage import Storage
+from etl.warehouse.ledger import ENTRY_REJECTIONS, LINK_REFUSED
 
 if TYPE_CHECKING:
     from etl.catalog import SourceRef
@@ -181,7 +190,8 @@ def refused_claim(claim: str) -> tuple[str, str] | None:
     """
     head, sep, name = claim.partition(CLAIM_SEPARATOR)
     token, dash, code = head.partition("-")
-    return (code, name) if sep and dash and len(token) == 12 and name and code in NAME_REFUSAL_CODES else None
+    known = code in NAME_REFUSAL_CODES or code in ENTRY_REJECTIONS
+    return (code, name) if sep and dash and len(token) == 12 and name and known else None
 
 
 def _claim_name(name: str, refused: str | None) -> str:
@@ -204,7 +214,9 @@ def pickups(
     zone = Zone.for_source(landing_root, ref)
     zone.ensure()
     yield from _orphaned_claims(ref, zone, storage)
-    files, markers = _scan(zone, ref.source.complete_marker, report)
+    files, markers, refused = _scan(zone, ref.source.complete_marker, report)
+    for entry in refused:
+        yield _refused_pickup(ref, zone, storage, entry)
     complete, waiting = _complete_files(zone, files, markers, ref.source.complete_marker, options)
     report.waiting.extend(printable(name) for name in waiting)
     for name in complete:
@@ -213,10 +225,24 @@ def pickups(
             yield pickup
 
 
-def _scan(zone: Zone, marker: str | None, report: FetchReport) -> tuple[dict[str, FileStat], set[str]]:
-    """Regular files in ``incoming/`` (and the markers present); refuses links and what is not a file."""
+@dataclass(frozen=True)
+class RefusedEntry:
+    """An entry this poll moved out of ``incoming/`` unread (to ``moved_to``), as ``lstat`` found it."""
+
+    name: str
+    reason: str  # a ledger reason of ENTRY_REJECTIONS
+    moved_to: Path
+    info: os.stat_result
+
+
+def _scan(
+    zone: Zone, marker: str | None, report: FetchReport
+) -> tuple[dict[str, FileStat], set[str], list[RefusedEntry]]:
+    """Regular files in ``incoming/`` (and the markers present); refuses links and what is not a file,
+    moving them aside (the entries this poll moved come third)."""
     files: dict[str, FileStat] = {}
     markers: set[str] = set()
+    refused: list[RefusedEntry] = []
     with os.scandir(zone.incoming) as entries:
         listed = sorted(entries, key=lambda e: e.name)
     for entry in listed:
@@ -229,12 +255,15 @@ def _scan(zone: Zone, marker: str | None, report: FetchReport) -> tuple[dict[str
             continue
         reason = refusal_for(info.st_mode, info.st_nlink)
         if reason is not None:
-            _refuse(zone, name, reason, report)
+            moved = _refuse(zone, name, reason, report)
+            kind = entry_reason(info.st_mode, info.st_nlink)
+            if moved is not None and kind is not None:
+                refused.append(RefusedEntry(name, kind, moved, info))
         elif marker and name.endswith(marker) and len(name) > len(marker):
             markers.add(name)
         else:
             files[name] = FileStat(info.st_size, info.st_mtime_ns)
-    return files, markers
+    return files, markers, refused
 
 
 def _complete_files(
@@ -344,12 +373,29 @@ def _orphaned_claims(ref: SourceRef, zone: Zone, storage: Storage) -> Iterator[L
         yield _pickup(ref, zone, storage, path, name, fd, refused)
 
 
+def _refused_pickup(ref: SourceRef, zone: Zone, storage: Storage, entry: RefusedEntry) -> LandingPickup:
+    """Writes what was found of a refused entry as a locked claim in ``processing/`` and takes it: a
+    link's target text (the link is not followed), or a description of anything else (not opened)."""
+    if entry.reason == LINK_REFUSED:
+        found = os.readlink(os.fsencode(entry.moved_to))  # the moved link itself: the text it holds
+    else:
+        found = description_bytes(entry.name, entry.reason, size=entry.info.st_size,
+                                  links=entry.info.st_nlink, found_at=now().isoformat())  # fmt: skip
+    tmp = zone.processing / f".{uuid.uuid4().hex}.tmp"
+    tmp.write_bytes(found)
+    fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: no other poll knows this temporary name
+    claim = zone.processing / _claim_name(entry.name, entry.reason)
+    os.rename(tmp, claim)
+    return _pickup(ref, zone, storage, claim, printable(entry.name), fd, entry.reason)
+
+
 def _pickup(
     ref: SourceRef, zone: Zone, storage: Storage, path: Path, name: str, fd: int, refused: str | None = None
 ) -> LandingPickup:
     """Archives the claimed file; ``name`` is what the ledger will show (printable when ``refused``)."""
     if refused is not None:
-        log.warning("%s: %r is kept and rejected unread: its name is refused (%s)", zone.root, name, refused)
+        log.warning("%s: %r is kept and rejected unread (%s)", zone.root, name, refused)
     try:
         drop = receive_file(storage, path, dataset=ref.dataset.id, department=ref.source.department,
                             source=ref.id, file_name=name, refused=refused)  # fmt: skip
@@ -442,8 +488,9 @@ def _duplicate_note(drop: Drop, result: LoadResult) -> str:
     )
 
 
-def _refuse(zone: Zone, name: str, reason: str, report: FetchReport) -> None:
-    """Moves an entry aside unread, and tells the department why."""
+def _refuse(zone: Zone, name: str, reason: str, report: FetchReport) -> Path | None:
+    """Moves an entry aside unread, and tells the department why; where it was moved, or None when
+    another poll took it first."""
     shown = printable(name)
     moment = now()
     folder = zone.rejected / moment.date().isoformat()
@@ -452,7 +499,7 @@ def _refuse(zone: Zone, name: str, reason: str, report: FetchReport) -> None:
     try:
         os.rename(zone.incoming / name, target)  # a link is moved itself; its target is never touched
     except FileNotFoundError:
-        return  # gone meanwhile
+        return None  # gone meanwhile
     log.warning("%s: refused %r (%s), moved to %s", zone.root, shown, reason, target)
     text = (
         f"文件“{shown}”未被接收：{REFUSAL_TEXT[reason]}\n"
@@ -461,3 +508,4 @@ def _refuse(zone: Zone, name: str, reason: str, report: FetchReport) -> None:
     )
     _write_note(zone.outbox, f"{moment:%Y%m%d%H%M%S}_{file_safe(name, 60)}.未接收说明", text)
     report.refused.append(Refusal(name=shown, reason=reason, moved_to=str(target)))
+    return target

@@ -42,7 +42,15 @@ LOAD_STATUSES: Final = ("loaded", "loaded_with_rejections", "rejected")
 # never judged: it makes no later arrival of the same bytes (renamed) a duplicate, nor is it one.
 UNSAFE_FILE_NAME: Final = "UNSAFE_FILE_NAME"
 NAME_TOO_LONG: Final = "NAME_TOO_LONG"
-NAME_REJECTIONS: Final = (UNSAFE_FILE_NAME, NAME_TOO_LONG)
+# Reasons of an entry of a landing zone rejected whole without reading it (``etl.sources.refused_entries``):
+# what is kept is the link's target text or a description, never content to judge. They count with the
+# name rejections above: unread, neither duplicates nor making a later arrival one; reprocess keeps them.
+LINK_REFUSED: Final = "LINK_REFUSED"
+HARD_LINK_REFUSED: Final = "HARD_LINK_REFUSED"
+SPECIAL_FILE_REFUSED: Final = "SPECIAL_FILE_REFUSED"
+DIRECTORY_REFUSED: Final = "DIRECTORY_REFUSED"
+ENTRY_REJECTIONS: Final = (LINK_REFUSED, HARD_LINK_REFUSED, SPECIAL_FILE_REFUSED, DIRECTORY_REFUSED)
+NAME_REJECTIONS: Final = (UNSAFE_FILE_NAME, NAME_TOO_LONG, *ENTRY_REJECTIONS)
 
 
 @dataclass(frozen=True)

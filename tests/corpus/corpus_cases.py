@@ -1,15 +1,17 @@
 """The corpus of hostile deliveries: what each one is and what the platform must make of it.
 
-One ``Case`` per builder in ``build_corpus`` (same name). ``outcome`` is the ledger status, or
-``refused`` for an entry the landing zone moves aside unread (a symbolic or hard link, a directory, a
-FIFO: there is no delivered content of the zone's own to hash or keep, so there is no ledger row; the
-reason goes to the department as a note in ``outbox/``). A regular file whose name is unsafe or too
-long is a delivery: kept, rejected whole unread (``UNSAFE_FILE_NAME``/``NAME_TOO_LONG``), with a
-ledger row and feedback files like any other.
-``reason`` is the ledger's ``error_reason`` for a delivery rejected whole, the quarantine rule of the
+One ``Case`` per builder in ``build_corpus`` (same name). ``outcome`` is the ledger status. A regular
+file whose name is unsafe or too long is a delivery: kept, rejected whole unread
+(``UNSAFE_FILE_NAME``/``NAME_TOO_LONG``), with a ledger row and feedback files like any other. So is an
+entry of the landing zone that is not a plain file of its own (a symbolic or hard link, a directory, a
+FIFO): it is moved aside unread, what was found is kept — a link's target text, or a JSON description
+of the entry, never its content — and it is rejected whole (``LINK_REFUSED``, ``HARD_LINK_REFUSED``,
+``DIRECTORY_REFUSED``, ``SPECIAL_FILE_REFUSED``) with a ledger row, feedback files and, as before, a
+note in ``outbox/``.
+``reason`` is the ledger's ``error_reason`` for a delivery rejected whole, or the quarantine rule of the
 rejected rows otherwise (a delivery none of whose rows passed has ``ALL_ROWS_REJECTED`` in the
-ledger), or the refusal code; ``phrase`` must appear in the Chinese message the clerk
-gets (ledger message and feedback file, quarantine reason, or outbox note).
+ledger); ``phrase`` must appear in the Chinese message the clerk gets (ledger message and feedback
+file, or quarantine reason).
 
 ``python tests/corpus/corpus_cases.py`` prints the README table (a test checks that it matches).
 """
@@ -39,7 +41,7 @@ class Case:
         return self.loaded + self.rejected > 0
 
 
-REJECTED, LOADED, PARTLY, REFUSED = "rejected", "loaded", "loaded_with_rejections", "refused"
+REJECTED, LOADED, PARTLY = "rejected", "loaded", "loaded_with_rejections"
 
 CASES: tuple[Case, ...] = (
     # Empty and header only
@@ -158,12 +160,16 @@ CASES: tuple[Case, ...] = (
          "NAME_TOO_LONG", "请将文件名缩短到 63 个汉字"),
     Case("name_300_characters_from_system", "a 300-character name reported by a department system",
          LOADED, None, "", loaded=6, file_name="行政处罚信息" * 50),
-    Case("symlink_outside", "a symbolic link to a file outside the landing zone", REFUSED, "SYMLINK",
-         "符号链接"),
-    Case("symlink_dangling", "a symbolic link to nowhere", REFUSED, "SYMLINK", "符号链接"),
-    Case("hardlink", "a hard link to a file outside the zone", REFUSED, "HARDLINK", "硬链接"),
-    Case("directory", "a directory named like a CSV", REFUSED, "NOT_A_FILE", "不是普通文件"),
-    Case("fifo", "a named pipe (would block a reader for ever)", REFUSED, "NOT_A_FILE", "不是普通文件"),
+    Case("symlink_outside", "a symbolic link to a file outside the landing zone (kept: its target text)",
+         REJECTED, "LINK_REFUSED", "落地目录中的链接不会被跟随"),
+    Case("symlink_dangling", "a symbolic link to nowhere (kept: its target text)", REJECTED, "LINK_REFUSED",
+         "落地目录中的链接不会被跟随"),
+    Case("hardlink", "a hard link to a file outside the zone (kept: a description, not the content)",
+         REJECTED, "HARD_LINK_REFUSED", "是硬链接"),
+    Case("directory", "a directory named like a CSV (kept: a description)", REJECTED, "DIRECTORY_REFUSED",
+         "请勿在落地目录中放置文件夹，请将文件直接放入"),
+    Case("fifo", "a named pipe, never opened (kept: a description)", REJECTED, "SPECIAL_FILE_REFUSED",
+         "不是普通文件（是管道或设备文件）"),
 )
 
 BY_NAME = {case.name: case for case in CASES}

@@ -7,8 +7,10 @@ feedback files, the raw bytes kept by sha256, nothing partially loaded (a delive
 no row anywhere; otherwise rows read = loaded + rejected and the tables hold exactly those), no
 formula in any feedback cell, the original archived by outcome, and no exception. A regular file
 whose name is unsafe or too long is such a delivery too (rejected whole unread, the name escaped in
-the ledger, the feedback, the logs and every file name written). Entries the zone refuses unread
-(links, directories, FIFOs) get a note in the outbox instead, and their target is never touched.
+the ledger, the feedback, the logs and every file name written). So is an entry the zone refuses to
+read (symbolic and hard links, directories, FIFOs): a ledger row, what was found kept under its sha256
+(a link's own text, or a description), feedback files and the outbox note; a link's target and a hard
+link's other name are never read, and a second poll records nothing more.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import psycopg
 import pytest
 from backends import POSTGRES_URL, backend_url
 from build_corpus import builders
-from corpus_cases import BY_NAME, CASES, LOADED, PARTLY, REFUSED, REJECTED, Case, readme_table
+from corpus_cases import BY_NAME, CASES, LOADED, PARTLY, REJECTED, Case, readme_table
 from openpyxl import load_workbook
 
 from etl.catalog import Catalog
@@ -48,7 +50,7 @@ from etl.sources.names import (
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
-from etl.warehouse.ledger import NAME_REJECTIONS
+from etl.warehouse.ledger import ENTRY_REJECTIONS, LINK_REFUSED, NAME_REJECTIONS
 
 SOURCE = "admin_penalty__scjg__landing"
 DATASET = "admin_penalty"
@@ -57,6 +59,12 @@ QUICK = FetchOptions(stable_seconds=0.0, wait_seconds=0.5)
 FORMULA_STARTS = ("=", "+", "-", "@")
 EXCEL_CELL_CHARS = 32_767
 README = Path(__file__).parents[2] / "README.md"
+# The code each refused entry is listed under in the fetch report (and the clerk's outbox note).
+REPORTED_AS = {"LINK_REFUSED": "SYMLINK", "HARD_LINK_REFUSED": "HARDLINK", "DIRECTORY_REFUSED": "NOT_A_FILE",
+               "SPECIAL_FILE_REFUSED": "NOT_A_FILE"}  # fmt: skip
+# Files the corpus builders put beside the zone, that a link or hard link in incoming/ shares.
+OUTSIDE = {"symlink_outside": ("outside_secret.csv", "机密,不应被读取\n".encode()),
+           "hardlink": ("hardlinked_elsewhere.csv", None)}  # fmt: skip
 
 
 def _params() -> Iterator[object]:
@@ -109,7 +117,10 @@ def deliver(case: Case, zone: Zone, catalog: Catalog, storage: Storage, warehous
     name = build(zone.incoming)
     entry = zone.incoming / name
     info = entry.lstat()
-    original = entry.read_bytes() if stat.S_ISREG(info.st_mode) else None
+    if stat.S_ISLNK(info.st_mode):
+        original = os.readlink(os.fsencode(entry))  # what is kept of a link: its own text
+    else:  # a hard link's bytes are another file's: only a description of it is kept
+        original = entry.read_bytes() if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else None
     run = run_source(catalog.source(SOURCE), catalog=catalog, storage=storage, warehouse=warehouse,
                      options=QUICK, landing_root=zone.root.parent.parent)
     return run.results, run.report, original, name
@@ -235,23 +246,60 @@ def hidden_characters(text: str) -> list[str]:
     return [ch for ch in text if ch not in "\r\n" and unicodedata.category(ch) in (*HIDDEN_CATEGORIES, "Cs")]
 
 
-def check_refusal(case: Case, run: Run) -> None:
+def check_refused_entry(case: Case, run: Run, catalog: Catalog) -> None:
+    """A link, hard link, directory or FIFO: moved aside unread, what was found kept under its sha256
+    (a link's own text, or a description), a ledger row, feedback files, and nothing outside read."""
     zone, storage, warehouse = run.zone, run.storage, run.warehouse
-    assert run.results == []
-    (refusal,) = run.report.refused
-    assert refusal.reason == case.reason
-    (note,) = zone.outbox.glob("*.txt")
-    assert case.phrase in note.read_text(encoding="utf-8-sig")
+    (refusal,) = run.report.refused  # still listed, and noted for the clerk, as before
+    assert refusal.reason == REPORTED_AS[case.reason]
     moved = Path(str(refusal.moved_to))
     assert os.path.lexists(moved) and moved.parent.parent == zone.rejected
-    assert entries(zone.incoming) == [] and not list(zone.incoming.iterdir())
-    # Unread: no ledger row, nothing archived in the storage root.
-    assert warehouse.ledger(dataset=DATASET) == []
-    assert not Path(str(storage.local_path("raw"))).exists()
-    if case.reason == "SYMLINK":
+    assert not list(zone.incoming.iterdir()) and not list(zone.processing.iterdir())
+
+    (result,) = run.results
+    ledger = result.ledger
+    assert (ledger.status, ledger.error_reason) == (REJECTED, case.reason), ledger.error_message
+    assert case.phrase in ledger.error_message and ledger.file_name == run.name
+    (recorded,) = warehouse.ledger(dataset=DATASET)
+    assert (recorded.status, recorded.error_reason, recorded.sha256) == (REJECTED, case.reason, ledger.sha256)
+    assert ledger.rows_read == ledger.rows_loaded == ledger.rows_rejected == 0
+    assert warehouse.table_snapshot(DATASET).num_rows == 0
+
+    # What was found is kept under its sha256, and archived in rejected/ beside the entry itself.
+    with storage.open_read(Storage.raw_key(ledger.sha256)) as handle:
+        kept = handle.read()
+    assert sha256(kept) == ledger.sha256
+    (archived,) = zone.rejected.glob(f"*/{ledger.sha256}__*")
+    assert archived.read_bytes() == kept
+    if case.reason == LINK_REFUSED:
         assert moved.is_symlink()  # the link itself was moved, its target left alone
-    if case.name == "symlink_outside":
-        assert (zone.root.parent / "outside_secret.csv").read_text(encoding="utf-8") == "机密,不应被读取\n"
+        assert kept == os.readlink(os.fsencode(moved)) == run.original
+        assert f"指向“{os.readlink(moved)}”" in ledger.error_message
+    else:
+        described = json.loads(kept)
+        assert described["description_of"] == run.name and "不是该项的内容" in described["note"]
+
+    # Feedback files, in the storage root and the outbox, beside the clerk's note.
+    assert result.feedback is not None
+    cells = []
+    for key in (result.feedback.xlsx_key, result.feedback.csv_key):
+        cells += feedback_cells(storage, key)
+        assert any(case.phrase in cell for cell in cells), key
+        with storage.open_read(key) as handle:
+            assert (zone.outbox / key.rsplit("/", 1)[1]).read_bytes() == handle.read()
+    assert sorted(Path(n).suffix for n in os.listdir(zone.outbox)) == [".csv", ".txt", ".xlsx"]
+
+    # Nothing of another file was read: not in the raw, not in the feedback.
+    if case.name in OUTSIDE:
+        name, content = OUTSIDE[case.name]
+        outside = (zone.root.parent / name).read_bytes()
+        assert content is None or outside == content
+        assert outside not in kept and not [c for c in cells if outside.decode() in c]
+
+    # Moved out of incoming/: a second poll records nothing more.
+    again = run_source(catalog.source(SOURCE), catalog=catalog, storage=storage, warehouse=warehouse,
+                       options=QUICK, landing_root=zone.root.parent.parent)  # fmt: skip
+    assert again.results == [] and len(warehouse.ledger(dataset=DATASET)) == 1
 
 
 @pytest.mark.parametrize(("case", "backend"), list(_params()))
@@ -264,8 +312,8 @@ def test_hostile_delivery(case: Case, backend: str, catalog: Catalog, make_wareh
         assert any("rejected whole" in r.getMessage() for r in caplog.records)
     if hidden_characters(run.name or ""):  # an unsafe name never reaches the log as it is
         assert not [r.getMessage() for r in caplog.records if hidden_characters(r.getMessage())]
-    if case.outcome == REFUSED:
-        check_refusal(case, run)
+    if case.reason in ENTRY_REJECTIONS:
+        check_refused_entry(case, run, catalog)
     else:
         check_delivery(case, run)
     if backend == "postgresql" and case.rejected:
@@ -355,7 +403,7 @@ def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(
     rows = [tasks.process(item) for item in found["items"]]
     summary = tasks.record(SOURCE, rows, found["report"])
 
-    delivered = {name: case for name, case in names.items() if case.outcome != REFUSED}
+    delivered = names  # every entry is a delivery, refused ones included (rejected unread)
     assert {row["file_name"]: row["status"] for row in rows} == {n: c.outcome for n, c in delivered.items()}
     for row in rows:
         case = delivered[row["file_name"]]
@@ -363,7 +411,7 @@ def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(
             assert row["error_reason"] == case.reason and case.phrase in row["error_message"]
         assert row["rows_read"] == row["rows_loaded"] + row["rows_rejected"]
         assert all(Path(path).is_file() for path in row["feedback_paths"])
-    refused = [case.reason for case in names.values() if case.outcome == REFUSED]
+    refused = [REPORTED_AS[case.reason] for case in names.values() if case.reason in ENTRY_REJECTIONS]
     assert sorted(entry.rsplit(" (", 1)[1].rstrip(")") for entry in summary["refused"]) == sorted(refused)
     assert summary["deliveries"] == len(delivered)
     assert summary["statuses"] == {
@@ -376,7 +424,8 @@ def test_the_landing_dag_tasks_take_hostile_deliveries_in_their_stride(
 def test_every_case_has_a_builder_and_the_corpus_is_large_enough():
     assert sorted(builders()) == sorted(BY_NAME)
     assert len(CASES) >= 40
-    assert {c.outcome for c in CASES} == {REJECTED, LOADED, PARTLY, REFUSED}
+    assert {c.outcome for c in CASES} == {REJECTED, LOADED, PARTLY}
+    assert {c.reason for c in CASES} >= set(ENTRY_REJECTIONS)
 
 
 def test_readme_lists_every_case_with_its_outcome():

@@ -3,7 +3,9 @@ own directories, which the department can replace: ``incoming/`` pointing at ano
 folder, ``processing/`` (where claims left by stopped workers are recovered from) or ``outbox/``
 (where feedback is written) pointing elsewhere. The zone is refused whole, nothing outside it is
 read, moved or written. Links among the delivered files are covered by tests/sources (test_landing:
-``test_links_and_unsafe_names_are_refused_unread_and_reported``; test_sftp: the same on the server).
+``test_links_and_what_is_not_a_file_are_rejected_unread_with_a_ledger_row_and_feedback``: the link's
+own text is kept and its target neither read nor moved; test_sftp: the same on the server) and by the
+corpus (tests/corpus: ``symlink_outside``, ``symlink_dangling``, ``hardlink``).
 """
 
 from __future__ import annotations

@@ -211,12 +211,13 @@ def test_with_a_marker_a_file_waits_for_its_marker_which_is_then_removed(
 # -- refusals --------------------------------------------------------------------------------------
 
 
-def test_links_and_what_is_not_a_file_are_refused_unread_and_reported(
+def test_links_and_what_is_not_a_file_are_rejected_unread_with_a_ledger_row_and_feedback(
     demo, ref, zone, catalog, storage, warehouse, tmp_path
 ):
     secret = tmp_path / "outside" / "secret.csv"
     secret.parent.mkdir()
     shutil.copy(delivery_of(demo, SOURCE)[0], secret)
+    secret_bytes = secret.read_bytes()
     os.symlink(secret, zone.incoming / "link.csv")
     os.symlink("../../../../outside/secret.csv", zone.incoming / "relative.csv")
     os.link(secret, zone.incoming / "hard.csv")
@@ -225,7 +226,6 @@ def test_links_and_what_is_not_a_file_are_refused_unread_and_reported(
 
     result = run(ref, zone, catalog, storage, warehouse)
 
-    assert result.results == [] and warehouse.ledger() == []
     assert sorted((r.name, r.reason) for r in result.report.refused) == [
         ("folder", "NOT_A_FILE"),
         ("hard.csv", "HARDLINK"),
@@ -234,15 +234,80 @@ def test_links_and_what_is_not_a_file_are_refused_unread_and_reported(
         ("relative.csv", "SYMLINK"),
     ]
     assert not result.ok
-    assert os.listdir(zone.incoming) == []
+    assert os.listdir(zone.incoming) == [] and os.listdir(zone.processing) == []
     moved = [Path(r.moved_to) for r in result.report.refused]
     assert all(p.parent.parent == zone.rejected for p in moved)
     assert sum(p.is_symlink() for p in moved) == 2  # the links themselves, never their targets
-    assert secret.exists() and storage.list("raw") == []  # nothing was read into the archive
+    assert secret.read_bytes() == secret_bytes and os.stat(secret).st_nlink == 3  # left where it was
+
+    # Each entry is a delivery rejected whole: a ledger row, the raw kept under its sha256, feedback.
+    rows = {r.ledger.file_name: r for r in result.results}
+    assert sorted((name, r.ledger.status, r.ledger.error_reason) for name, r in rows.items()) == [
+        ("folder", "rejected", "DIRECTORY_REFUSED"),
+        ("hard.csv", "rejected", "HARD_LINK_REFUSED"),
+        ("hard\\x07name.csv", "rejected", "HARD_LINK_REFUSED"),
+        ("link.csv", "rejected", "LINK_REFUSED"),
+        ("relative.csv", "rejected", "LINK_REFUSED"),
+    ]
+    assert len(warehouse.ledger()) == 5 and warehouse.table_snapshot("admin_penalty").num_rows == 0
+    kept = {}
+    for name, r in rows.items():
+        with storage.open_read(f"raw/{r.ledger.sha256[:2]}/{r.ledger.sha256}") as handle:
+            kept[name] = handle.read()
+        assert hashlib.sha256(kept[name]).hexdigest() == r.ledger.sha256
+        assert secret_bytes not in kept[name]  # never the content of the file a link shares
+        for key in (r.feedback.xlsx_key, r.feedback.csv_key):
+            assert (zone.outbox / key.rsplit("/", 1)[1]).is_file()
+    # A link is kept as its own text; its target is shown escaped, never followed.
+    assert kept["link.csv"] == os.fsencode(secret)
+    assert kept["relative.csv"] == b"../../../../outside/secret.csv"
+    assert "“../../../../outside/secret.csv”" in rows["relative.csv"].ledger.error_message
+    assert "落地目录中的链接不会被跟随" in rows["link.csv"].ledger.error_message
+    # The others are kept as a description of what was found, saying it is not the content.
+    described = json.loads(kept["hard\\x07name.csv"])
+    assert described["description_of"] == "hard\\x07name.csv" and described["link_count"] == 3
+    assert described["size_bytes"] == len(secret_bytes) and "不是该项的内容" in described["note"]
+    assert json.loads(kept["folder"])["kind"] == "directory"
+    assert "请勿在落地目录中放置文件夹" in rows["folder"].ledger.error_message
+    # The clerk's note is written as before, beside the feedback files.
     notes = [n for n in files_under(zone.outbox) if n.endswith("未接收说明.txt")]
     assert len(notes) == 5
     texts = "".join((zone.outbox / n).read_text(encoding="utf-8-sig") for n in notes)
     assert "符号链接" in texts and "硬链接" in texts and "不是普通文件" in texts
+
+    # Moved out of incoming/: a second poll records nothing more.
+    again = run(ref, zone, catalog, storage, warehouse)
+    assert again.results == [] and again.report.refused == [] and len(warehouse.ledger()) == 5
+
+
+def test_a_fifo_is_rejected_without_being_opened(demo, ref, zone, catalog, storage, warehouse):
+    os.mkfifo(zone.incoming / "pipe.csv")  # opening it to read would block the poll for ever
+
+    (result,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert (result.ledger.status, result.ledger.error_reason) == ("rejected", "SPECIAL_FILE_REFUSED")
+    with storage.open_read(f"raw/{result.ledger.sha256[:2]}/{result.ledger.sha256}") as handle:
+        assert json.loads(handle.read())["kind"] == "fifo_or_device"
+    (moved,) = [p for p in zone.rejected.rglob("*pipe.csv") if p.is_fifo()]  # moved aside, unopened
+    assert moved.parent.parent == zone.rejected and os.listdir(zone.incoming) == []
+
+
+def test_a_refused_entry_left_as_a_claim_by_a_stopped_worker_is_rejected_by_the_next_poll(
+    ref, zone, catalog, storage, warehouse, tmp_path
+):
+    os.symlink(tmp_path / "elsewhere.csv", zone.incoming / "link.csv")
+    pickups = landing_module.pickups(ref, zone.root.parent.parent, storage, QUICK, FetchReport())
+    crashed = next(pickups)
+    assert crashed.drop.refused == "LINK_REFUSED"
+    crashed.abandon()
+    pickups.close()
+    (claim,) = os.listdir(zone.processing)
+    assert landing_module.refused_claim(claim) == ("LINK_REFUSED", "link.csv")
+
+    (recovered,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert (recovered.ledger.status, recovered.ledger.error_reason) == ("rejected", "LINK_REFUSED")
+    assert os.listdir(zone.processing) == [] and len(warehouse.ledger()) == 1
 
 
 def test_a_file_with_an_unsafe_name_is_kept_and_rejected_unread_with_feedback(
