@@ -481,3 +481,21 @@ def test_reprocessing_a_name_rejection_rejects_it_again_unread(demo, ref, zone, 
     assert (again.ledger.status, again.ledger.error_reason) == ("rejected", "UNSAFE_FILE_NAME")
     assert again.ledger.reprocess_of == first.ledger.ledger_id and again.ledger.rows_read == 0
     assert warehouse.table_snapshot("admin_penalty").num_rows == 0
+
+
+def test_reprocessing_a_refused_link_rejects_it_again_without_reading_its_text_as_data(
+    ref, zone, catalog, storage, warehouse, tmp_path
+):
+    """The kept text of a link is not a delivery's content: ``credit-etl reprocess`` rejects it again,
+    even when the text would parse as a CSV."""
+    from etl.cli.reprocess_cmd import drop_of
+
+    os.symlink("处罚决定书文号,行政相对人名称\nA,B", zone.incoming / "link.csv")  # a target that reads as CSV
+    (first,) = run(ref, zone, catalog, storage, warehouse).results
+    assert first.ledger.error_reason == "LINK_REFUSED" and "\\x0a" in first.ledger.error_message
+
+    again = process_drop(drop_of(first.ledger), catalog=catalog, warehouse=warehouse, storage=storage,
+                         reprocess_of=first.ledger.ledger_id)  # fmt: skip
+
+    assert (again.ledger.status, again.ledger.error_reason) == ("rejected", "LINK_REFUSED")
+    assert again.ledger.rows_read == 0 and warehouse.table_snapshot("admin_penalty").num_rows == 0
