@@ -45,7 +45,7 @@ from etl.feedback import (
 from etl.sources.names import file_safe
 from etl.sources.refused_entries import refused_rejection
 from etl.storage import Storage
-from etl.warehouse.ledger import NAME_REJECTIONS
+from etl.warehouse.ledger import UNREAD_REJECTIONS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -239,11 +239,11 @@ def _earlier_attempt(warehouse: Warehouse, drop: Drop) -> LedgerRow | None:
     if drop.refused is not None:
         failed = previous is not None and previous.status == "failed" and previous.file_name == drop.file_name
         return previous if failed else None
-    if previous is None or previous.error_reason not in NAME_REJECTIONS:
+    if previous is None or previous.error_reason not in UNREAD_REJECTIONS:
         return previous
     read = [
         r for r in warehouse.ledger(delivery_id=drop.delivery_id)
-        if r.sha256 == drop.sha256 and r.status != "duplicate" and r.error_reason not in NAME_REJECTIONS
+        if r.sha256 == drop.sha256 and r.status != "duplicate" and r.error_reason not in UNREAD_REJECTIONS
     ]  # fmt: skip
     return max(read, key=lambda r: r.ledger_id or 0, default=None)
 

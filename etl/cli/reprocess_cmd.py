@@ -114,9 +114,9 @@ def drop_of(row: LedgerRow) -> Drop:
     unread (a catalog fix does not fix the name: the department sends it again, renamed)."""
     from etl.drop import Drop
     from etl.storage import Storage
-    from etl.warehouse.ledger import NAME_REJECTIONS
+    from etl.warehouse.ledger import UNREAD_REJECTIONS
 
-    refused = row.error_reason if row.status == "rejected" and row.error_reason in NAME_REJECTIONS else None
+    refused = row.error_reason if row.status == "rejected" and row.error_reason in UNREAD_REJECTIONS else None
     return Drop(dataset=row.dataset, department=row.department, source=row.source, file_name=row.file_name,
                 sha256=row.sha256, size_bytes=row.size_bytes, received_at=row.received_at,
                 raw_key=Storage.raw_key(row.sha256), change_date=row.change_date,

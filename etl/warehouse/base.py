@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from etl.catalog import Catalog, Dataset
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.ledger import LEDGER_COLUMNS, NAME_REJECTIONS, SHANGHAI, TIMESTAMP_COLUMNS, LedgerRow
+from etl.warehouse.ledger import LEDGER_COLUMNS, SHANGHAI, TIMESTAMP_COLUMNS, UNREAD_REJECTIONS, LedgerRow
 from etl.warehouse.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, discover
 from etl.warehouse.schema import (
     DIALECTS,
@@ -395,17 +395,20 @@ class Warehouse(ABC):
     def _processed_by_another(self, session: Session, row: LedgerRow) -> int | None:
         """The ledger id of another attempt that processed these bytes for this dataset and department
         (checked under the table's lock, so two workers cannot both load them); None for a reprocess.
-        An attempt rejected for its file name was never read, and processed nothing (``NAME_REJECTIONS``)."""
+        An attempt rejected for its name or kind of entry was never read, and processed nothing
+        (``UNREAD_REJECTIONS``)."""
         if row.reprocess_of is not None:
             return None
+        # Placeholders only: the reasons are bound like any value.
+        unread = {f"unread_{i}": reason for i, reason in enumerate(UNREAD_REJECTIONS)}
+        unread_params = ", ".join(f"${name}" for name in unread)
         found = session.rows(
             "SELECT ledger_id FROM deliveries WHERE sha256 = $sha256 AND dataset = $dataset "
             "AND department = $department AND status IN ('loaded', 'loaded_with_rejections', 'rejected') "
-            "AND COALESCE(error_reason, '') NOT IN ($unsafe_name, $name_too_long) "
+            f"AND COALESCE(error_reason, '') NOT IN ({unread_params}) "
             "AND ledger_id <> CAST($ledger_id AS BIGINT) ORDER BY ledger_id LIMIT 1",
             {"sha256": row.sha256, "dataset": row.dataset, "department": row.department,
-             "ledger_id": row.ledger_id if row.ledger_id is not None else -1,
-             "unsafe_name": NAME_REJECTIONS[0], "name_too_long": NAME_REJECTIONS[1]},
+             "ledger_id": row.ledger_id if row.ledger_id is not None else -1, **unread},
         )  # fmt: skip
         return int(found[0][0]) if found else None
 
@@ -433,7 +436,7 @@ class Warehouse(ABC):
         with self._session(f"recording delivery {row.delivery_id}") as session, session.transaction():
             # Rejected whole: two workers on the same file record it once (a name rejection, unread,
             # is recorded for each arrival).
-            if row.is_processed and row.error_reason not in NAME_REJECTIONS:
+            if row.is_processed and row.error_reason not in UNREAD_REJECTIONS:
                 session.lock(f"delivery:{row.sha256}")
                 earlier = self._processed_by_another(session, row)
                 if earlier is not None:

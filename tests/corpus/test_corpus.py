@@ -50,7 +50,7 @@ from etl.sources.names import (
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
-from etl.warehouse.ledger import ENTRY_REJECTIONS, LINK_REFUSED, NAME_REJECTIONS
+from etl.warehouse.ledger import ENTRY_REJECTIONS, LINK_REFUSED, UNREAD_REJECTIONS
 
 SOURCE = "admin_penalty__scjg__landing"
 DATASET = "admin_penalty"
@@ -217,7 +217,7 @@ def check_delivery(case: Case, run: Run) -> None:
     (archived,) = entries(folder)
     assert archived.read_bytes() == original
     assert entries(zone.incoming) == [] and entries(zone.processing) == []
-    if case.reason in NAME_REJECTIONS:
+    if case.reason in UNREAD_REJECTIONS:
         check_refused_name(case, run, archived)
     else:
         assert archived.name == f"{ledger.sha256}__{ledger.file_name}" and ledger.file_name == run.name

@@ -499,3 +499,19 @@ def test_reprocessing_a_refused_link_rejects_it_again_without_reading_its_text_a
 
     assert (again.ledger.status, again.ledger.error_reason) == ("rejected", "LINK_REFUSED")
     assert again.ledger.rows_read == 0 and warehouse.table_snapshot("admin_penalty").num_rows == 0
+
+
+def test_a_file_with_the_bytes_of_a_refused_links_text_is_judged_on_its_own(
+    ref, zone, catalog, storage, warehouse
+):
+    """A refused link's kept text was never judged as a delivery, so a real file that happens to hold
+    the same bytes is read and judged, not taken for a duplicate of it."""
+    text = "处罚决定书文号,行政相对人名称\nA,B"
+    os.symlink(text, zone.incoming / "link.csv")
+    (link,) = run(ref, zone, catalog, storage, warehouse).results
+    (zone.incoming / "real.csv").write_text(text, encoding="utf-8")
+
+    (real,) = run(ref, zone, catalog, storage, warehouse).results
+
+    assert link.ledger.sha256 == real.ledger.sha256 and link.ledger.error_reason == "LINK_REFUSED"
+    assert (real.ledger.status, real.ledger.error_reason) == ("rejected", "HEADER_NOT_FOUND")
