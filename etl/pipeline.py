@@ -19,6 +19,7 @@ Validation is the Arrow engine's; GX's own run on a sample of the delivery is a 
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import json
 import logging
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
+# A staging directory untouched this long belongs to an attempt whose worker was killed: the next
+# delivery processed sweeps it (no attempt runs a day; a running one keeps writing into its own).
+STALE_STAGING = dt.timedelta(hours=24)
 
 # The ledger's reason for a delivery none of whose rows passed (each row carries its own reasons).
 ALL_ROWS_REJECTED = "ALL_ROWS_REJECTED"
@@ -181,6 +185,8 @@ def process_drop(
 
     dataset = catalog.dataset(drop.dataset)
     started = now()
+    for swept in storage.sweep("staging", STALE_STAGING):
+        log.info("removed %s, left by an attempt that did not finish", swept)
     base = LedgerRow(
         delivery_id=drop.delivery_id, dataset=drop.dataset, department=drop.department,
         source=drop.source, file_name=drop.file_name, sha256=drop.sha256, size_bytes=drop.size_bytes,

@@ -21,6 +21,7 @@ Layout::
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -115,6 +116,33 @@ class Storage:
         full = self._full(key)
         if self.fs.get_file_info(full).type != fs.FileType.NotFound:
             self.fs.delete_dir(full)
+
+    def sweep(self, prefix: str, older_than: dt.timedelta) -> list[str]:
+        """Deletes the directories directly under ``prefix`` untouched for ``older_than``; returns
+        their keys. What a killed worker left behind goes; a running attempt keeps writing into its
+        directory, which keeps it young.
+
+        >>> import os, tempfile, time
+        >>> store = Storage(tempfile.mkdtemp())
+        >>> for name in ("old", "new"):
+        ...     store.put_json(f"staging/{name}/a.json", {})
+        >>> os.utime(store.local_path("staging/old"), (time.time() - 7200,) * 2)
+        >>> store.sweep("staging", dt.timedelta(hours=1)), store.list("staging")
+        (['staging/old'], ['staging/new/a.json'])
+        """
+        from pyarrow import fs
+
+        cutoff = dt.datetime.now(dt.UTC) - older_than
+        selector = fs.FileSelector(self._full(prefix), recursive=False, allow_not_found=True)
+        base = self.base.rstrip("/") + "/"
+        stale = [
+            info.path.removeprefix(base) for info in self.fs.get_file_info(selector)
+            if info.type == fs.FileType.Directory and info.mtime is not None and info.mtime < cutoff
+        ]  # fmt: skip
+        for key in stale:
+            with contextlib.suppress(OSError):  # another worker swept it first
+                self.fs.delete_dir(self._full(key))
+        return sorted(stale)
 
     def list(self, prefix: str) -> list[str]:
         """Keys of the files under ``prefix``, sorted."""

@@ -9,6 +9,7 @@ an uncommitted load, and a rerun leaves it equal, table by table, to a clean run
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -86,11 +87,18 @@ def test_a_load_killed_midway_leaves_nothing_and_a_rerun_equals_a_clean_run(
     # A killed attempt's staged files stay behind (each attempt stages in a directory of its own);
     # the rerun leaves nothing of its own there.
     left_by_the_kill = Storage(tmp_path / "storage").list("staging")
+    assert left_by_the_kill
 
     assert ingest_here(args) == 0
     recovered = assert_same_dump(after, clean_dump)
     assert [row for row in recovered["deliveries"] if '"loaded_with_rejections"' in row]
-    assert Storage(tmp_path / "storage").list("staging") == left_by_the_kill
+    store = Storage(tmp_path / "storage")
+    assert store.list("staging") == left_by_the_kill
+    # A day later, the next delivery processed (here the same file again, a duplicate) sweeps them.
+    for directory in {key.split("/")[1] for key in left_by_the_kill}:
+        os.utime(store.local_path(f"staging/{directory}"), (time.time() - 2 * 86400,) * 2)
+    assert ingest_here(args) == 0
+    assert store.list("staging") == []
 
 
 @pytest.mark.parametrize("make_warehouse", ["duckdb"], indirect=True)
