@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from backends import BACKENDS, backend_url
+from csv_files import write_csv
 
 import etl.cli
 from etl.catalog import Catalog, load_catalog
@@ -95,15 +96,6 @@ WJW_PENALTY_ROWS = [
     penalty_row(12, " 柳州市丙食品有限公司 (柳北分店)", BING.lower()),
     penalty_row(13, "赵六", "", subject_category="自然人", legal_rep="", id_type="身份证", id_no=PERSON_ID),
 ]
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    headers = list(dict.fromkeys(name for row in rows for name in row))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, headers)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 @dataclasses.dataclass

@@ -18,7 +18,6 @@ up to a day D: decided after D minus twelve months, up to D).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -138,15 +137,6 @@ EXPECTED_TARGETS = {
 }
 # Before the correction A has no exit date on the 安全生产 list; E: 2025-09-01, 02-01, 06-01.
 EXPECTED_TARGETS_BEFORE_CORRECTION = {dt.date(2026, 7, 1): {A: "black_lists", E: "serious_penalties"}}
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, names)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def write_json(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from credit_fixture import write_csv, write_json
+from credit_fixture import write_json
+from csv_files import write_csv
 from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
 
 from etl.catalog import Catalog, Dataset

@@ -30,10 +30,10 @@ from credit_fixture import (
     court_rows,
     penalty_rows,
     safety_rows,
-    write_csv,
     write_json,
     write_jsonl,
 )
+from csv_files import write_csv
 from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
 
 from etl.catalog import Catalog
