@@ -163,12 +163,18 @@ class Changes:
     into_empty: bool = False
 
     @classmethod
-    def find(cls, session: Session, table: DatasetTable, total: int) -> Changes:
+    def find(
+        cls, session: Session, table: DatasetTable, total: int, *, reprocessed: dt.datetime | None = None
+    ) -> Changes:
         """Fills ``_stage_changes`` and counts it; into an empty table (a first load or a backfill)
-        every row is new, and the scratch table is not needed."""
+        every row is new, and the scratch table is not needed. A reprocess (``reprocessed``: when its
+        delivery was received) leaves records a later delivery changed as they are."""
         if not session.rows(st.any_row_sql(table)):
             return cls(total, 0, total, into_empty=True)
         session.scratch(st.STAGE_CHANGES, st.changes_sql(table))
+        if reprocessed is not None:
+            sql = st.mark_older_sql(table)
+            session.execute(sql, bind(sql, {"received_at": reprocessed}))
         counts = dict(session.rows(st.COUNT_CHANGES_SQL))
         return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
 
@@ -360,7 +366,8 @@ class Warehouse(ABC):
             if accepted:
                 session.stage(st.STAGE_KEYS, st.stage_key_columns(table), accepted)
                 _refuse_bad_keys(session, table, row)
-                changes = Changes.find(session, table, accepted.num_rows)
+                reprocessed = row.received_at if row.reprocess_of is not None else None
+                changes = Changes.find(session, table, accepted.num_rows, reprocessed=reprocessed)
             if rejected:
                 session.stage(st.STAGE_REJECTED, st.REJECTED_STAGE_COLUMNS, rejected)
             self._checkpoint("stage")

@@ -86,6 +86,20 @@ def changes_sql(table: DatasetTable) -> str:
     )
 
 
+def mark_older_sql(table: DatasetTable) -> str:
+    """Re-marks as ``older`` the changed rows whose current version came from a delivery received
+    after this one (``$received_at``): a reprocessed old delivery must not bring back its versions over
+    newer ones. Older rows are not written; the newer version stays current."""
+    current = ident(table.name)
+    return (
+        f"UPDATE {STAGE_CHANGES} SET \"_change\" = 'older'\n"
+        f"WHERE \"_change\" = 'changed' AND EXISTS (\n"
+        f"  SELECT 1 FROM {current} t JOIN deliveries d ON d.delivery_id = t.\"_delivery_id\"\n"
+        f"  WHERE {_key_match('t', STAGE_CHANGES, table)}\n"
+        f"    AND d.received_at > CAST($received_at AS TIMESTAMPTZ))"
+    )
+
+
 def any_row_sql(table: DatasetTable) -> str:
     return f"SELECT 1 FROM {ident(table.name)} LIMIT 1"
 
@@ -94,9 +108,9 @@ COUNT_CHANGES_SQL = f'SELECT "_change", count(*) FROM {STAGE_CHANGES} GROUP BY "
 
 
 def rows_to_write_sql(change: str | None = None) -> str:
-    """Source rows of ``_stage_changes`` (of one kind of change, or all)."""
-    where = f" WHERE \"_change\" = '{change}'" if change in ("new", "changed") else ""
-    return f'SELECT "_source_row" FROM {STAGE_CHANGES}{where}'
+    """Source rows of ``_stage_changes`` to write: of one kind of change, or new and changed."""
+    kinds = "'new', 'changed'" if change not in ("new", "changed") else f"'{change}'"
+    return f'SELECT "_source_row" FROM {STAGE_CHANGES} WHERE "_change" IN ({kinds})'
 
 
 def copy_to_history_sql(table: DatasetTable) -> str:
