@@ -11,8 +11,6 @@ import pytest
 from alert_ledger import write_catalog
 from alert_servers import LocalSmtpServer, RobotServer, smtp_connection
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSmtpServer]:

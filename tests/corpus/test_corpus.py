@@ -31,7 +31,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from backends import POSTGRES_URL, backend_url
+from backends import POSTGRES_URL, initialised_warehouse
 from build_corpus import builders
 from corpus_cases import BY_NAME, CASES, LOADED, PARTLY, REJECTED, Case, readme_table
 from openpyxl import load_workbook
@@ -48,7 +48,6 @@ from etl.sources.names import (
     unsafe_reason,
 )
 from etl.storage import Storage
-from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
 from etl.warehouse.ledger import ENTRY_REJECTIONS, LINK_REFUSED, UNREAD_REJECTIONS
 
@@ -83,10 +82,9 @@ def make_warehouse(tmp_path: Path, catalog: Catalog) -> Iterator:
     with ExitStack() as stack:
 
         def make(backend: str) -> Warehouse:
-            url = stack.enter_context(backend_url(backend, tmp_path))
+            one_dataset = dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]})
+            url, warehouse = stack.enter_context(initialised_warehouse(backend, tmp_path, one_dataset))
             make.urls.append(url)  # type: ignore[attr-defined]
-            warehouse = open_warehouse(url)
-            warehouse.init(dataclasses.replace(catalog, datasets={DATASET: catalog.datasets[DATASET]}))
             return warehouse
 
         make.urls = []  # type: ignore[attr-defined]

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS, backend_url
+from backends import BACKENDS, initialised_warehouse
 from source_deliveries import DATASETS  # what the tests load: a warehouse of only these inits quickly
 
 from etl.catalog import Catalog
 from etl.demo_data import generate
-from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
 
 SOURCE = "admin_penalty__scjg__landing"
@@ -44,9 +43,6 @@ def make_warehouse(request: pytest.FixtureRequest, tmp_path: Path, small_catalog
     with contextlib.ExitStack() as urls:
 
         def make(name: str) -> tuple[str, Warehouse]:
-            url = urls.enter_context(backend_url(request.param, tmp_path, name))
-            warehouse = open_warehouse(url)
-            warehouse.init(small_catalog)
-            return url, warehouse
+            return urls.enter_context(initialised_warehouse(request.param, tmp_path, small_catalog, name))
 
         yield make

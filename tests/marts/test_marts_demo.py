@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import BACKENDS, initialised_warehouse
 from credit_fixture import write_json
 from csv_files import write_csv
-from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
+from mart_helpers import Loader
 
 from etl.catalog import Catalog, Dataset
 from etl.codes.uscc import PLACEHOLDER
@@ -47,7 +48,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     return out, generate(out, seed=11, rows=40, datasets=DATASETS)
 
 
-@pytest.fixture(scope="module", params=MART_BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def rounds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shipped_catalog: Catalog,
            demo: tuple[Path, dict[str, Any]]) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Three rounds of deliveries, each followed by a refresh: half the demo deliveries, the other
@@ -55,7 +56,7 @@ def rounds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     Yields the marts after the last incremental refresh and after a full rebuild."""
     out, manifest = demo
     tmp = tmp_path_factory.mktemp(f"rounds_{request.param}")
-    with mart_warehouse(request.param, tmp, shipped_catalog) as (_, warehouse):
+    with initialised_warehouse(request.param, tmp, shipped_catalog) as (_, warehouse):
         loader = Loader(shipped_catalog, warehouse, tmp / "storage")
         deliveries = manifest["deliveries"]
         half = len(deliveries) // 2

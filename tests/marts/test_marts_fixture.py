@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import BACKENDS, initialised_warehouse
 from credit_fixture import (
     AUTHORITY_USCC,
     EXPECTED_TARGETS,
@@ -34,7 +35,7 @@ from credit_fixture import (
     write_jsonl,
 )
 from csv_files import write_csv
-from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
+from mart_helpers import Loader
 
 from etl.catalog import Catalog
 from etl.cli import main
@@ -51,12 +52,12 @@ COURT = "dishonest_judgment_debtor__court__database"
 PENALTY = "admin_penalty__scjg__landing"
 
 
-@pytest.fixture(scope="module", params=MART_BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
            shipped_catalog: Catalog) -> Iterator[dict[str, Any]]:  # fmt: skip
     """The fixture delivered in two rounds: lists and penalties, then the 安全生产 list corrected."""
     tmp = tmp_path_factory.mktemp(f"fixture_{request.param}")
-    with mart_warehouse(request.param, tmp, shipped_catalog) as (url, warehouse):
+    with initialised_warehouse(request.param, tmp, shipped_catalog) as (url, warehouse):
         loader = Loader(shipped_catalog, warehouse, tmp / "storage")
         files = tmp / "files"
         files.mkdir()

@@ -7,8 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from backends import BACKENDS, initialised_warehouse
 from credit_fixture import NAMES, D, E, penalty_rows, write_json
-from mart_helpers import MART_BACKENDS, Loader, mart_warehouse
+from mart_helpers import Loader
 
 from etl.catalog import Catalog
 from etl.marts.build import refresh_marts
@@ -18,11 +19,11 @@ MARTS = ("mart_subject_facts", "mart_subject_profiles", "mart_subject_domains", 
 AS_OF = dt.date(2026, 9, 15)
 
 
-@pytest.mark.parametrize("backend", MART_BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_subject_holding_a_moved_record_is_rebuilt(
     backend: str, tmp_path: Path, shipped_catalog: Catalog
 ) -> None:
-    with mart_warehouse(backend, tmp_path, shipped_catalog) as (_, warehouse):
+    with initialised_warehouse(backend, tmp_path, shipped_catalog) as (_, warehouse):
         loader = Loader(shipped_catalog, warehouse, tmp_path / "storage")
         rows = penalty_rows()
         assert loader.deliver(write_json(tmp_path / "first.json", rows), PENALTY).ledger.status == "loaded"

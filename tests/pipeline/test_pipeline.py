@@ -19,8 +19,6 @@ from etl.pipeline import process_drop
 from etl.storage import Storage
 from etl.warehouse import open_warehouse
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:

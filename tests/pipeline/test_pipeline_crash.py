@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from backends import BACKENDS, backend_url
+from backends import BACKENDS, initialised_warehouse
 
 from etl.catalog import Catalog
 from etl.demo_data import generate
 from etl.drop import receive_file
 from etl.pipeline import process_drop
 from etl.storage import Storage
-from etl.warehouse import open_warehouse
 from etl.warehouse.base import Warehouse
 
 SOURCE = "admin_penalty__scjg__landing"
@@ -48,9 +47,7 @@ def make_warehouse(request: pytest.FixtureRequest, tmp_path: Path, catalog: Cata
     with ExitStack() as cleanup:
 
         def make(name: str) -> Warehouse:
-            warehouse = open_warehouse(cleanup.enter_context(backend_url(request.param, tmp_path, name)))
-            warehouse.init(catalog)
-            return warehouse
+            return cleanup.enter_context(initialised_warehouse(request.param, tmp_path, catalog, name))[1]
 
         yield make
 

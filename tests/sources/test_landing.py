@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from growing_file import still_being_written
 from source_deliveries import delivery_of
 
 from etl.catalog import Catalog, SourceRef
@@ -169,25 +170,8 @@ def test_a_new_file_is_not_taken_before_it_has_been_seen_unchanged_for_the_inter
 def test_a_file_still_being_written_is_not_taken(demo, ref, zone, catalog, storage, warehouse):
     source_file, _ = delivery_of(demo, SOURCE)
     content = source_file.read_bytes()
-    path = zone.incoming / "growing.csv"
-    path.write_bytes(content[:200])
-    stop = threading.Event()
-
-    def keep_writing() -> None:
-        with path.open("ab") as out:
-            for offset in range(200, len(content), 200):
-                if stop.wait(0.05):
-                    return
-                out.write(content[offset:offset + 200])
-                out.flush()
-
-    writer = threading.Thread(target=keep_writing)
-    writer.start()
-    try:
+    with still_being_written(zone.incoming / "growing.csv", content, first=200, step=200):
         during = run(ref, zone, catalog, storage, warehouse)
-    finally:
-        stop.set()
-        writer.join(timeout=5)
     assert during.results == [] and during.report.waiting == ["growing.csv"]
     assert files_under(zone.incoming) == ["growing.csv"]
     assert warehouse.ledger() == []

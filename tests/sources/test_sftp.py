@@ -7,11 +7,11 @@ import hashlib
 import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from growing_file import still_being_written
 from sftp_upload import PBC, QUICK, upload
 from source_deliveries import delivery_of
 from sshd_server import SshdServer, keygen, sshd_server
@@ -135,24 +135,8 @@ def test_a_file_still_being_written_is_not_taken(server, demo, catalog, storage,
     source_file, record = delivery_of(demo, PBC)
     content = source_file.read_bytes()
     target = server.make_dirs("/credit/jbzh", writable=True) / source_file.name
-    target.write_bytes(content[:500])
-    stop = threading.Event()
-
-    def keep_writing() -> None:
-        with target.open("ab") as out:
-            for offset in range(500, len(content), 100):
-                if stop.wait(0.05):
-                    return
-                out.write(content[offset:offset + 100])
-                out.flush()
-
-    writer = threading.Thread(target=keep_writing)
-    writer.start()
-    try:
+    with still_being_written(target, content, first=500, step=100):
         during = run(ref, catalog, storage, warehouse)
-    finally:
-        stop.set()
-        writer.join(timeout=5)
     assert during.results == [] and during.report.waiting == [source_file.name]
     assert storage.list("raw") == [] and warehouse.ledger() == []
 

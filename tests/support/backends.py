@@ -7,9 +7,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+
+if TYPE_CHECKING:
+    from etl.catalog import Catalog
+    from etl.warehouse.base import Warehouse
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -36,3 +41,16 @@ def backend_url(backend: str, directory: Path, name: str = "warehouse") -> Itera
         yield f"{POSTGRES_URL}?schema={schema}"
     finally:
         drop_schema(schema)
+
+
+@contextmanager
+def initialised_warehouse(
+    backend: str, directory: Path, catalog: Catalog, name: str = "warehouse"
+) -> Iterator[tuple[str, Warehouse]]:
+    """``backend_url`` with the warehouse opened and initialised for ``catalog``: (url, warehouse)."""
+    from etl.warehouse import open_warehouse
+
+    with backend_url(backend, directory, name) as url:
+        warehouse = open_warehouse(url)
+        warehouse.init(catalog)
+        yield url, warehouse
