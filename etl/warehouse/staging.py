@@ -10,13 +10,15 @@ accepted (``accepted_schema(dataset)``)
 rejected (``REJECTED_SCHEMA``)
     ``delivery_id``, ``source_row``, ``raw_json`` (the row exactly as delivered: a JSON object
     whose keys are the canonical field names of conform's ``raw`` table, values the cell strings),
-    ``reasons_json`` (a JSON list of ``{field, rule, value, message}``).
+    ``reasons_json`` (a JSON list of ``{field, rule, value, message}``). ``rejected_table`` and
+    ``unreadable_table`` (``etl.warehouse.quarantine_rows``) build it.
 
 The record hash tells an unchanged re-delivered record from a changed one. It is DuckDB's 64-bit
 ``hash`` of each non-null (field name, value) pair, combined with XOR, as 16 hex digits: a field
 the catalog gains later (null in old records) leaves old hashes unchanged, and it costs a fraction
-of a second per million rows where md5 over the serialised row costs seconds. DuckDB does not
-promise its ``hash`` across versions; ``tests/warehouse/test_staging.py`` pins known values, so an
+of a second per million rows where md5 over the serialised row costs seconds (computed on the
+thread's scratch connection, ``etl.warehouse.scratch_duckdb``). DuckDB does not promise its
+``hash`` across versions; ``tests/warehouse/test_warehouse_staging.py`` pins known values, so an
 upgrade that changes it is noticed (its only effect would be one extra history version per record
 re-delivered afterwards).
 
@@ -44,6 +46,7 @@ import pyarrow.parquet as pq
 from etl.catalog import Dataset
 from etl.errors import WarehouseError
 from etl.warehouse.schema import STAGED_LINEAGE, DatasetTable, dataset_table, ident
+from etl.warehouse.scratch_duckdb import registered
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -86,16 +89,10 @@ def _hash_sql(table: DatasetTable) -> str:
 
 def record_hashes(typed: pa.Table, dataset: Dataset | DatasetTable) -> pa.Array:
     """The record hash of every row of ``typed`` (the dataset's fields, canonical types)."""
-    import duckdb
-
     table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
     fields = _canonical_fields(typed, table)
-    connection = duckdb.connect()
-    try:
-        connection.register("_rows_to_hash", fields)
+    with registered(_rows_to_hash=fields) as connection:
         result = connection.sql(_hash_sql(table)).to_arrow_table()
-    finally:
-        connection.close()
     return result.column(0).combine_chunks()
 
 
