@@ -4,6 +4,7 @@ At the top of the project, not in tests/, so that doctest collection of tests/ d
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,3 +38,20 @@ def postgres_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
     drop_schema(schema)
+
+
+@pytest.fixture(autouse=True)
+def _loggers_keep_their_handlers() -> Iterator[None]:
+    """Removes the log handlers a test's code added (the CLI's ``basicConfig``, Airflow's logging
+    setup): they write to the streams pytest captured for that test, which are closed after it, and a
+    later test would log "--- Logging error ---" tracebacks into its own output."""
+    before = {id(logger): list(logger.handlers) for logger in _all_loggers()}
+    yield
+    for logger in _all_loggers():
+        kept = before.get(id(logger), [])
+        for handler in [h for h in logger.handlers if h not in kept]:
+            logger.removeHandler(handler)
+
+
+def _all_loggers() -> list[logging.Logger]:
+    return [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]

@@ -250,13 +250,19 @@ def write_feedback(
     that may stream them from disk (a large delivery's problems need not fit in memory)."""
     if not ordered:
         items = sorted(items, key=item_order)
-    key_prefix = fit_name(key_prefix)
-    xlsx_key, csv_key = f"{key_prefix}.xlsx", f"{key_prefix}.csv"
-    with storage.open_write(xlsx_key) as out:
+    files = feedback_files(key_prefix)
+    with storage.open_write(files.xlsx_key) as out:
         out.write(_xlsx_bytes(summary, items))
-    with storage.open_write(csv_key) as out:
+    with storage.open_write(files.csv_key) as out:
         out.write(_csv_bytes(summary, items))
-    return FeedbackFiles(xlsx_key=xlsx_key, csv_key=csv_key)
+    return files
+
+
+def feedback_files(key_prefix: str) -> FeedbackFiles:
+    """The keys ``write_feedback`` writes for ``key_prefix`` (known before they are written: the
+    ledger row that names them is committed while they are being written)."""
+    key_prefix = fit_name(key_prefix)
+    return FeedbackFiles(xlsx_key=f"{key_prefix}.xlsx", csv_key=f"{key_prefix}.csv")
 
 
 def _csv_bytes(summary: FeedbackSummary, items: Collection[FeedbackItem]) -> bytes:

@@ -7,8 +7,9 @@ schedules, retries and records. What it guarantees:
   says how many of each (``rows_read = rows_loaded + rows_rejected``); the raw file stays archived;
 - idempotent: the same bytes for the same dataset and department are recorded as ``duplicate`` and
   change nothing; a corrected re-delivery updates the records it corrects (history is kept);
-- atomic: accepted and rejected rows are staged as Parquet first and the warehouse applies them, the
-  quarantine and the ledger row in one transaction;
+- atomic: the accepted rows stream into the warehouse while the delivery is read, inside the load's
+  transaction (``Warehouse.loading``); the merge, the quarantine (rejected rows staged as Parquet)
+  and the ledger row follow in that transaction, which commits once the feedback files are written;
 - a delivery rejected whole (unreadable, missing required columns, or a file name the source refused:
   ``Drop.refused``, never read) gets a ledger row and a feedback file saying why, in Chinese, for the
   clerk.
@@ -21,16 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import json
 import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from etl.catalog import Catalog, Dataset
 from etl.drop import Drop, now
@@ -39,6 +40,7 @@ from etl.feedback import (
     FeedbackFiles,
     FeedbackItem,
     FeedbackSummary,
+    feedback_files,
     item_order,
     items_from_reasons,
     write_feedback,
@@ -51,9 +53,13 @@ from etl.warehouse.ledger import UNREAD_REJECTIONS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from etl.conform.headers import HeaderMapping
+    from etl.read.delivery import RawDelivery
     from etl.warehouse import LedgerRow, Warehouse
+    from etl.warehouse.loading import DeliveryLoad
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_BATCH_ROWS = 50_000
 # A staging directory untouched this long belongs to an attempt whose worker was killed: the next
@@ -75,8 +81,9 @@ STATUS_TEXT = {
 @dataclass(frozen=True)
 class LoadResult:
     """The ledger row of the attempt and where the department's feedback files are; ``seconds``: how
-    long each stage of a processed delivery took (``route``: read, conform, validate and stage the
-    rows; ``feedback``; ``load``: the warehouse transaction), for logs and benchmarks."""
+    long each stage of a processed delivery took, for logs and benchmarks: ``route`` (read, conform,
+    validate, stream the accepted rows to the warehouse), ``load`` (the merge), ``feedback`` (written
+    beside the merge, so not added to the total) and ``commit``."""
 
     ledger: LedgerRow
     feedback: FeedbackFiles | None = None
@@ -265,43 +272,54 @@ def _load(
     base: LedgerRow,
     batch_rows: int,
 ) -> LoadResult:
-    from etl.warehouse import LoadBatch
+    from etl.conform import map_headers
+    from etl.read import open_delivery
 
-    accepted_key, rejected_key = f"{staging}/accepted.parquet", f"{staging}/rejected.parquet"
     clock = _Clock()
-    routed = _route(drop, dataset, path, storage, (accepted_key, rejected_key, f"{staging}/feedback.parquet"),
-                    batch_rows)  # fmt: skip
-    status = (
-        "rejected" if routed.accepted == 0
-        else "loaded_with_rejections" if routed.rejected else "loaded"
-    )  # fmt: skip
-    row = base.replace(
-        status=status, finished_at=now(), rows_read=routed.accepted + routed.rejected,
-        rows_loaded=routed.accepted, rows_rejected=routed.rejected,
-    )  # fmt: skip
-    if status == "rejected" and routed.rejected:  # the ledger says why too, not only each row
-        message = f"全部{routed.rejected}行均未通过校验，未入库；每行的问题和修改建议见反馈文件"
-        row = row.replace(error_reason=ALL_ROWS_REJECTED, error_message=message)
-    clock.lap("route")
-    files = _feedback(storage, drop, dataset, catalog, row, routed.feedback, ordered=True)
-    clock.lap("feedback")
-    row = row.replace(feedback_paths=(files.xlsx_key, files.csv_key))
-    report = warehouse.load(
-        LoadBatch(
-            ledger=row,
-            dataset=dataset,
-            accepted_path=storage.location(accepted_key) if routed.accepted else None,
-            rejected_path=storage.location(rejected_key) if routed.rejected else None,
-        )
-    )
+    # Opened before the load: a file rejected whole for its header is refused without a transaction.
+    delivery = open_delivery(path, dataset, batch_rows=batch_rows)
+    mapping = map_headers(delivery.headers, dataset)
+    rejected_key, feedback_key = f"{staging}/rejected.parquet", f"{staging}/feedback.parquet"
+    with warehouse.loading(base, dataset) as load:
+        if load.duplicate_of is not None:  # another worker processed these bytes meanwhile
+            return LoadResult(load.finish(base).ledger)
+        routed = _route(drop, dataset, delivery, mapping, storage, load, (rejected_key, feedback_key))
+        status = (
+            "rejected" if routed.accepted == 0
+            else "loaded_with_rejections" if routed.rejected else "loaded"
+        )  # fmt: skip
+        row = base.replace(
+            status=status, finished_at=now(), rows_read=routed.accepted + routed.rejected,
+            rows_loaded=routed.accepted, rows_rejected=routed.rejected,
+        )  # fmt: skip
+        if status == "rejected" and routed.rejected:  # the ledger says why too, not only each row
+            message = f"全部{routed.rejected}行均未通过校验，未入库；每行的问题和修改建议见反馈文件"
+            row = row.replace(error_reason=ALL_ROWS_REJECTED, error_message=message)
+        clock.lap("route")
+        keys = feedback_files(_feedback_prefix(drop))
+        row = row.replace(feedback_paths=(keys.xlsx_key, keys.csv_key))
+        # The feedback files are written while the warehouse merges; the load commits only once they
+        # are there, so a committed ledger row never names a missing file.
+        with ThreadPoolExecutor(1, thread_name_prefix="credit-etl-feedback") as pool:
+            files = pool.submit(_timed, _feedback, storage, drop, dataset, catalog, row, routed.feedback,
+                                ordered=True)  # fmt: skip
+            report = load.finish(row, storage.location(rejected_key) if routed.rejected else None)
+            clock.lap("load")
+            written, clock.seconds["feedback"] = files.result()
     log.info(
         "%s: %s, read %d, loaded %d (new %d, changed %d, unchanged %d), rejected %d",
         drop.delivery_id, status, row.rows_read, row.rows_loaded, report.inserted, report.updated,
         report.unchanged, row.rows_rejected,
     )  # fmt: skip
-    clock.lap("load")
+    clock.lap("commit")
     log.info("%s: seconds %s", drop.delivery_id, ", ".join(f"{k} {v:.1f}" for k, v in clock.seconds.items()))
-    return LoadResult(report.ledger, files, routed.normalised, clock.seconds)
+    return LoadResult(report.ledger, written, routed.normalised, clock.seconds)
+
+
+def _timed(function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, round(time.perf_counter() - started, 3)
 
 
 class _Clock:
@@ -320,36 +338,31 @@ class _Clock:
 def _route(
     drop: Drop,
     dataset: Dataset,
-    path: Path,
+    delivery: RawDelivery,
+    mapping: HeaderMapping,
     storage: Storage,
-    keys: tuple[str, str, str],
-    batch_rows: int,
+    load: DeliveryLoad,
+    keys: tuple[str, str],
 ) -> _Routed:
-    """Streams the delivery through conform and validate into the staging files (``keys``: accepted
-    rows, rejected rows, feedback items)."""
+    """Streams the delivery through conform and validate: accepted rows to ``load``, rejected rows and
+    feedback items to the staging files ``keys``."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from etl.conform import conform_batch, map_headers
-    from etl.read import open_delivery
+    from etl.conform import conform_batch
     from etl.validate import DeliveryState, validate_batch
-    from etl.warehouse.staging import REJECTED_SCHEMA, accepted_schema, accepted_table
+    from etl.warehouse.quarantine_rows import rejected_table, unreadable_table
+    from etl.warehouse.staging import REJECTED_SCHEMA, accepted_table
 
-    accepted_key, rejected_key, feedback_key = keys
-    delivery = open_delivery(path, dataset, batch_rows=batch_rows)
-    mapping = map_headers(delivery.headers, dataset)
+    rejected_key, feedback_key = keys
     titles = {f.name: f.title for f in dataset.fields}
     state = DeliveryState()
     routed = _Routed(_FeedbackSpool(storage, feedback_key))
     with ExitStack() as stack:
         routed.feedback.open(stack)
-        accepted_out = pq.ParquetWriter(
-            stack.enter_context(storage.open_write(accepted_key)), accepted_schema(dataset)
-        )
         rejected_out = pq.ParquetWriter(
             stack.enter_context(storage.open_write(rejected_key)), REJECTED_SCHEMA
         )
-        stack.callback(accepted_out.close)
         stack.callback(rejected_out.close)
         # Closed explicitly: a crash mid-delivery must stop the reader thread and release the file.
         batches = stack.enter_context(closing(delivery.batches()))
@@ -362,8 +375,8 @@ def _route(
                 conformed.typed.filter(keep), dataset, delivery_id=drop.delivery_id,
                 sha256=drop.sha256, source_rows=conformed.rows.filter(keep),
             )  # fmt: skip
-            accepted_out.write_table(accepted)
-            rejected = _rejected_rows(drop, conformed.raw.filter(verdicts.rejected),
+            load.add_accepted(accepted)
+            rejected = rejected_table(drop.delivery_id, conformed.raw.filter(verdicts.rejected),
                                       conformed.rows.filter(verdicts.rejected), verdicts.reasons)  # fmt: skip
             rejected_out.write_table(rejected)
             routed.accepted += accepted.num_rows
@@ -374,7 +387,7 @@ def _route(
             routed.feedback.add(items_from_reasons(verdicts.reasons.to_pylist(), titles) + corrected)
         # Rows the reader could not split into cells are read and rejected like any other.
         if delivery.bad_rows:
-            unreadable = _unreadable_rows(drop, delivery.bad_rows)
+            unreadable = unreadable_table(drop.delivery_id, delivery.bad_rows)
             rejected_out.write_table(unreadable)
             routed.rejected += unreadable.num_rows
             routed.feedback.add([
@@ -384,47 +397,10 @@ def _route(
     return routed
 
 
-def _rejected_rows(drop: Drop, raw: pa.Table, rows: pa.Array, reasons: pa.Table) -> pa.Table:
-    """Quarantine records: the row as delivered and every reason it was rejected."""
-    import pyarrow as pa
-
-    from etl.warehouse.staging import REJECTED_SCHEMA
-
-    by_row: dict[int, list[dict[str, Any]]] = {}
-    for reason in reasons.to_pylist():
-        by_row.setdefault(reason["row"], []).append(
-            {k: reason[k] for k in ("field", "rule", "value", "message")}
-        )
-    numbers = rows.to_pylist()
-    return pa.Table.from_pydict(
-        {
-            "delivery_id": [drop.delivery_id] * len(numbers),
-            "source_row": numbers,
-            "raw_json": [json.dumps(cells, ensure_ascii=False) for cells in raw.to_pylist()],
-            "reasons_json": [json.dumps(by_row.get(n, []), ensure_ascii=False) for n in numbers],
-        },
-        schema=REJECTED_SCHEMA,
-    )
-
-
-def _unreadable_rows(drop: Drop, bad_rows: list[tuple[int, str]]) -> pa.Table:
-    import pyarrow as pa
-
-    from etl.warehouse.staging import REJECTED_SCHEMA
-
-    return pa.Table.from_pydict(
-        {
-            "delivery_id": [drop.delivery_id] * len(bad_rows),
-            "source_row": [row for row, _ in bad_rows],
-            "raw_json": ["{}"] * len(bad_rows),
-            "reasons_json": [
-                json.dumps([{"field": None, "rule": "RAGGED_ROW", "value": None, "message": message}],
-                           ensure_ascii=False)
-                for _, message in bad_rows
-            ],
-        },
-        schema=REJECTED_SCHEMA,
-    )
+def _feedback_prefix(drop: Drop) -> str:
+    # file_safe: the name is also that of the copy in the department's outbox (no "\\", no leading ".").
+    stem = file_safe(Path(drop.file_name).stem[:80], limit=255)
+    return f"feedback/{drop.department}/{drop.dataset}/{stem}.{drop.sha256[:8]}.反馈"
 
 
 def _feedback(
@@ -443,10 +419,7 @@ def _feedback(
         received_at=drop.received_at, rows_read=row.rows_read, rows_loaded=row.rows_loaded,
         rows_rejected=row.rows_rejected, status_text=STATUS_TEXT[row.status],
     )  # fmt: skip
-    # file_safe: the name is also that of the copy in the department's outbox (no "\\", no leading ".").
-    stem = file_safe(Path(drop.file_name).stem[:80], limit=255)
-    prefix = f"feedback/{drop.department}/{drop.dataset}/{stem}.{drop.sha256[:8]}.反馈"
-    return write_feedback(storage, prefix, summary, items, ordered=ordered)
+    return write_feedback(storage, _feedback_prefix(drop), summary, items, ordered=ordered)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ Layout::
 
     raw/<sha256[:2]>/<sha256>            the delivery exactly as received (never modified)
     raw/<sha256[:2]>/<sha256>.json       manifest: original name, dataset, department, source, received
-    staging/<delivery id>/…              accepted/rejected Parquet between validation and load
+    staging/<delivery id>/…              rejected rows and feedback items (Parquet) of a delivery in progress
     staging/.receiving-<random>/…        a delivery being archived, moved under raw/ once whole
     feedback/<department>/<dataset>/…    feedback workbooks and CSV for the department
 

@@ -1,9 +1,10 @@
 """The warehouse interface and everything both backends share.
 
 A backend supplies a ``Session`` (one connection for one operation: run SQL, fill a scratch table
-from a staged Parquet file, append rows in bulk, run a transaction) and a way to open it; the
-operations themselves — init, load, ledger reads and writes, snapshots — are written once here
-against that session, with the SQL from ``schema`` and ``statements``.
+from a staged Parquet file, stream Arrow batches into a table in bulk, run a transaction) and a way
+to open it; the operations themselves — init, load (``etl.warehouse.loading``), ledger reads and
+writes, snapshots — are written once here against that session, with the SQL from ``schema`` and
+``statements``.
 
 Every operation opens its own connection and closes it when done: a DuckDB file is locked only
 while something is being written, and a task never holds a connection it is not using.
@@ -16,11 +17,11 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -53,15 +54,22 @@ from etl.warehouse.staging import (
 )
 from etl.warehouse.urls import WarehouseUrl
 
+if TYPE_CHECKING:
+    from etl.warehouse.loading import DeliveryLoad
+
 log = logging.getLogger(__name__)
+
+# Rows per batch when a staged accepted file is loaded.
+LOAD_BATCH_ROWS = 50_000
 
 # Named parameters are written $name (DuckDB style); the PostgreSQL backend rewrites them.
 PARAM_PATTERN = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 # SQL types of the ledger columns, for the casts that give bound parameters their type.
 _LEDGER_TYPES = {
-    **dict.fromkeys(("ledger_id", "size_bytes", "rows_read", "rows_loaded", "rows_rejected",
-                     "reprocess_of"), "BIGINT"),
+    **dict.fromkeys(
+        ("ledger_id", "size_bytes", "rows_read", "rows_loaded", "rows_rejected", "reprocess_of"), "BIGINT"
+    ),
     **dict.fromkeys(TIMESTAMP_COLUMNS, "TIMESTAMPTZ"),
     "change_date": "DATE",
     "feedback_paths": "JSON",
@@ -106,6 +114,10 @@ class Session(ABC):
     """One connection of a backend, used by one operation."""
 
     dialect: Dialect
+    # Whether the dataset tables' primary keys refuse a repeated dedup key by themselves.
+    enforces_keys: ClassVar[bool] = False
+    # Whether ``replace_changed`` writes the new versions itself (else the append brings them).
+    replaces_in_place: ClassVar[bool] = False
 
     @abstractmethod
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
@@ -136,51 +148,33 @@ class Session(ABC):
         """Creates scratch table ``name`` (gone after the transaction) from a query without parameters."""
 
     @abstractmethod
-    def replace_changed(self, table: DatasetTable, staged: StagedFile) -> None:
-        """Replaces the current version of the records ``_stage_changes`` marks changed (after their
-        copy to history), in place or by deleting it for ``append_rows`` to bring the new one."""
+    def create_scratch_table(self, name: str, columns: Sequence[Column]) -> None:
+        """Creates the empty scratch table ``name`` (gone after the transaction)."""
 
     @abstractmethod
-    def append_rows(self, table: DatasetTable, staged: StagedFile, changes: Changes) -> None:
-        """Appends in full the staged rows of ``_stage_changes`` that ``replace_changed`` left for it."""
+    def rows_sink(
+        self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
+    ) -> AbstractContextManager[Callable[[pa.RecordBatch], None]]:
+        """A function that appends a batch's ``columns`` to table ``target`` (a quoted name), the
+        columns named in ``constants`` taking that value instead; the rows are all in when the
+        context ends. It is called from another thread than the one that entered the context, never
+        while this session is used by anything else."""
+
+    @abstractmethod
+    def replace_changed(self, table: DatasetTable) -> None:
+        """Replaces the current version of the records ``_stage_changes`` marks changed (after their
+        copy to history) with the staged one, in place or by deleting it for the append to bring."""
+
+    def bulk_into_empty(self, table: DatasetTable) -> AbstractContextManager[None]:
+        """Around streaming rows into ``table`` while it has none of its own (a backend may load it
+        differently); raises ``DuplicateKeys`` on leaving when the rows repeat a key it enforces."""
+        return nullcontext()
 
     def lock(self, key: str) -> None:  # noqa: B027 - only backends with parallel writers need it
         """Serialises writers of ``key`` until the transaction ends."""
 
     def ensure_schema(self) -> None:  # noqa: B027 - only backends with schemas need it
         """Creates the schema the tables live in, where the URL names one."""
-
-
-@dataclass(frozen=True)
-class Changes:
-    """How the accepted rows of a delivery relate to the table: ``new`` and ``changed`` records are
-    written, the rest are unchanged. ``into_empty``: the table had no row (a backend may bulk-load
-    it differently)."""
-
-    new: int = 0
-    changed: int = 0
-    total: int = 0
-    into_empty: bool = False
-
-    @classmethod
-    def find(
-        cls, session: Session, table: DatasetTable, total: int, *, reprocessed: dt.datetime | None = None
-    ) -> Changes:
-        """Fills ``_stage_changes`` and counts it; into an empty table (a first load or a backfill)
-        every row is new, and the scratch table is not needed. A reprocess (``reprocessed``: when its
-        delivery was received) leaves records a later delivery changed as they are."""
-        if not session.rows(st.any_row_sql(table)):
-            return cls(total, 0, total, into_empty=True)
-        session.scratch(st.STAGE_CHANGES, st.changes_sql(table))
-        if reprocessed is not None:
-            sql = st.mark_older_sql(table)
-            session.execute(sql, bind(sql, {"received_at": reprocessed}))
-        counts = dict(session.rows(st.COUNT_CHANGES_SQL))
-        return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
-
-    @property
-    def all_new(self) -> bool:
-        return self.new == self.total
 
 
 @dataclass(frozen=True)
@@ -340,64 +334,47 @@ class Warehouse(ABC):
 
     # -- load -------------------------------------------------------------------------------------
 
+    @contextmanager
+    def loading(self, ledger: LedgerRow, dataset: Dataset) -> Iterator[DeliveryLoad]:
+        """The load of one delivery, taking its accepted rows while they are produced and committing
+        when the block ends without an error (``etl.warehouse.loading``). ``ledger`` is the attempt's
+        row as far as it is known; ``DeliveryLoad.finish`` takes the final one."""
+        from etl.warehouse.loading import DeliveryLoad
+
+        if ledger.dataset != dataset.id:
+            raise WarehouseError(
+                f"delivery {ledger.delivery_id}: ledger row is for dataset {ledger.dataset}, not {dataset.id}"
+            )
+        table = dataset_table(dataset)
+        with (
+            self._session(f"load of delivery {ledger.delivery_id}") as session,
+            session.transaction(),
+            ExitStack() as streaming,
+        ):
+            yield DeliveryLoad.open(self, session, table, ledger, streaming)
+
     def load(self, batch: LoadBatch) -> LoadReport:
-        """Merges one delivery into the warehouse in one transaction: the dataset table (changed
-        records' previous versions to history), subjects, quarantine and the ledger row."""
-        row, table = batch.ledger, dataset_table(batch.dataset)
-        accepted, rejected = _check_batch(batch, table)
-        params = {
+        """Merges one delivery staged as Parquet into the warehouse in one transaction: the dataset
+        table (changed records' previous versions to history), subjects, quarantine and the ledger row."""
+        from etl.warehouse.loading import staged_batches
+
+        row = batch.ledger
+        accepted = _check_accepted(batch, dataset_table(batch.dataset))
+        with self.loading(row, batch.dataset) as load:
+            if load.duplicate_of is None and accepted is not None:
+                for rows in staged_batches(accepted.location, LOAD_BATCH_ROWS):
+                    load.add_accepted(rows)
+            return load.finish(row, batch.rejected_path)
+
+    def _load_params(self, row: LedgerRow) -> dict[str, Any]:
+        """The parameters of the load's statements."""
+        return {
             "delivery_id": row.delivery_id,
             "dataset": row.dataset,
             "department": row.department,
             "received_at": row.received_at,
             "placeholder": _uscc_placeholder(),
         }
-        changes, counts = Changes(), dict.fromkeys(("subjects", "quarantined"), 0)
-        with self._session(f"load of delivery {row.delivery_id}") as session, session.transaction():
-            session.lock(table.name)
-            self._require_table(session, table)
-            loaded_at = session.rows("SELECT now()")[0][0]
-            earlier = self._processed_by_another(session, row)
-            if earlier is not None:
-                # Another worker loaded the same delivery since this one looked it up in the ledger.
-                note = f"与台账 {earlier} 相同"
-                written = self._write_ledger(session, _as_duplicate(row, note))
-                return LoadReport(ledger=written, loaded_at=_shanghai(loaded_at))
-            if accepted:
-                session.stage(st.STAGE_KEYS, st.stage_key_columns(table), accepted)
-                _refuse_bad_keys(session, table, row)
-                reprocessed = row.received_at if row.reprocess_of is not None else None
-                changes = Changes.find(session, table, accepted.num_rows, reprocessed=reprocessed)
-            if rejected:
-                session.stage(st.STAGE_REJECTED, st.REJECTED_STAGE_COLUMNS, rejected)
-            self._checkpoint("stage")
-            if changes.changed:
-                sql = st.copy_to_history_sql(table)
-                session.execute(sql, bind(sql, params))
-            self._checkpoint("history")
-            if changes.changed:
-                session.replace_changed(table, accepted)
-            self._checkpoint("replace")
-            if changes.new or changes.changed:
-                session.append_rows(table, accepted, changes)
-            self._checkpoint("append")
-            if accepted and st.feeds_subjects(table):
-                sql = st.upsert_subjects_sql(table)
-                counts["subjects"] = session.execute(sql, bind(sql, params))
-            self._checkpoint("subjects")
-            counts["quarantined"] = self._write_quarantine(session, rejected, params)
-            self._checkpoint("quarantine")
-            written = self._write_ledger(session, row)
-            self._checkpoint("ledger")
-        return LoadReport(
-            ledger=written,
-            loaded_at=_shanghai(loaded_at),
-            inserted=changes.new,
-            updated=changes.changed,
-            unchanged=changes.total - changes.new - changes.changed,
-            quarantined=counts["quarantined"],
-            subjects=counts["subjects"],
-        )
 
     def _processed_by_another(self, session: Session, row: LedgerRow) -> int | None:
         """The ledger id of another attempt that processed these bytes for this dataset and department
@@ -447,7 +424,7 @@ class Warehouse(ABC):
                 session.lock(f"delivery:{row.sha256}")
                 earlier = self._processed_by_another(session, row)
                 if earlier is not None:
-                    return self._write_ledger(session, _as_duplicate(row, f"与台账 {earlier} 相同"))
+                    return self._write_ledger(session, as_duplicate(row, f"与台账 {earlier} 相同"))
             return self._write_ledger(session, row)
 
     def _write_ledger(self, session: Session, row: LedgerRow) -> LedgerRow:
@@ -529,7 +506,8 @@ class Warehouse(ABC):
                 raise WarehouseError(f"no table {table!r} in {self.url.display}")
             selected = ", ".join(
                 f"CAST({column_ident(c)} AS VARCHAR) AS {column_ident(c)}"
-                if kind.lower() == "json" else column_ident(c)
+                if kind.lower() == "json"
+                else column_ident(c)
                 for c, kind in columns.items()
             )
             order = ", ".join(str(i + 1) for i in range(len(columns)))
@@ -548,49 +526,53 @@ def _columns(session: Session, table: str) -> dict[str, str]:
     return {str(name): str(kind) for name, kind in rows}
 
 
-def _check_batch(batch: LoadBatch, table: DatasetTable) -> tuple[StagedFile | None, StagedFile | None]:
-    """Checks the staged files against the ledger row before any SQL runs."""
+def _check_accepted(batch: LoadBatch, table: DatasetTable) -> StagedFile | None:
+    """Checks a staged accepted file against the ledger row before any SQL runs."""
     row = batch.ledger
     label = f"delivery {row.delivery_id}"
-    if row.dataset != batch.dataset.id:
-        raise WarehouseError(f"{label}: ledger row is for dataset {row.dataset}, not {batch.dataset.id}")
     if not row.is_processed:
         raise WarehouseError(
             f"{label}: a load ends as loaded, loaded_with_rejections or rejected, not {row.status}"
         )
     accepted = StagedFile.open(batch.accepted_path) if batch.accepted_path is not None else None
-    rejected = StagedFile.open(batch.rejected_path) if batch.rejected_path is not None else None
     n_accepted = accepted.num_rows if accepted else 0
-    n_rejected = rejected.num_rows if rejected else 0
-    if (n_accepted, n_rejected) != (row.rows_loaded, row.rows_rejected):
-        raise WarehouseError(
-            f"{label}: staged {n_accepted} accepted and {n_rejected} rejected rows, but the ledger row "
-            f"says {row.rows_loaded} loaded and {row.rows_rejected} rejected"
-        )
     if accepted and n_accepted:
         what = f"{label}: accepted file {accepted.location}"
         require_columns(accepted.file, accepted_schema(table).names, what)
+        # The load writes the delivery's id and sha256 once for all its rows.
         for column, expected in (("_delivery_id", row.delivery_id), ("_sha256", row.sha256)):
             found = distinct_values(accepted.file, column)
             if found != [expected]:
                 raise WarehouseError(f"{label}: accepted rows carry {column} {found[:3]}, not {expected}")
+    return accepted if n_accepted else None
+
+
+def check_rejected(row: LedgerRow, rejected: StagedFile | None) -> StagedFile | None:
+    """Checks the staged rejected file against the final ledger row; None when it has no row."""
+    label = f"delivery {row.delivery_id}"
+    if not row.is_processed:
+        raise WarehouseError(
+            f"{label}: a load ends as loaded, loaded_with_rejections or rejected, not {row.status}"
+        )
+    n_rejected = rejected.num_rows if rejected else 0
     if rejected and n_rejected:
         require_columns(rejected.file, REJECTED_SCHEMA.names, f"{label}: rejected file {rejected.location}")
         found = distinct_values(rejected.file, "delivery_id")
         if found != [row.delivery_id]:
             raise WarehouseError(f"{label}: rejected rows carry delivery_id {found[:3]}")
-    return (accepted if n_accepted else None), (rejected if n_rejected else None)
+    return rejected if n_rejected else None
 
 
-def _as_duplicate(row: LedgerRow, note: str) -> LedgerRow:
+def as_duplicate(row: LedgerRow, note: str) -> LedgerRow:
     """The ledger row of an attempt that found its delivery already processed (as ``process_drop``
     records a duplicate: nothing read or loaded by it)."""
     return row.replace(status="duplicate", rows_read=0, rows_loaded=0, rows_rejected=0, feedback_paths=(),
                        error_reason=None, error_message=None, notes=note)  # fmt: skip
 
 
-def _refuse_bad_keys(session: Session, table: DatasetTable, row: LedgerRow) -> None:
-    empty, repeated = session.rows(st.stage_problems_sql(table))[0]
+def refuse_bad_keys(session: Session, table: DatasetTable, row: LedgerRow, source: str) -> None:
+    """Raises when the staged rows in ``source`` have an empty or a repeated dedup key."""
+    empty, repeated = session.rows(st.stage_problems_sql(table, source))[0]
     if empty or repeated:
         keys = ", ".join(table.dedup_key)
         raise WarehouseError(

@@ -6,15 +6,15 @@ pool ``duckdb_warehouse`` of one slot; on top of that, opening the file retries 
 for ``lock_timeout`` seconds while another process holds it (a CLI command run by hand, say),
 then gives up with a clear message. PostgreSQL has no such limit.
 
-Loads read the staged Parquet with ``read_parquet($path)`` — the path is a bound parameter — and
-append new and changed rows with one ``INSERT … SELECT``; a staged file under an object-storage
-URI is scanned through pyarrow instead.
+Accepted rows arrive as Arrow batches and go in with ``INSERT … SELECT`` from the registered batch
+(``etl.warehouse.loading``); the staged rejected rows are read with ``read_parquet($path)`` — the
+path is a bound parameter — or, under an object-storage URI, scanned through pyarrow.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.base import Changes, Session, StagedFile, Warehouse, bind
-from etl.warehouse.schema import DIALECTS, Column, DatasetTable, Dialect, ident, internal_ident
+from etl.warehouse.base import Session, StagedFile, Warehouse, bind
+from etl.warehouse.schema import DIALECTS, Column, DatasetTable, Dialect, internal_ident
 from etl.warehouse.urls import WarehouseUrl
 
 LOCK_MESSAGE = "Could not set lock"
@@ -37,6 +37,7 @@ MEMORY_LIMIT = "512MB"
 
 class DuckDBSession(Session):
     dialect = DIALECTS["duckdb"]
+    replaces_in_place = True
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
@@ -86,25 +87,34 @@ class DuckDBSession(Session):
     def scratch(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {internal_ident(name)} AS {sql}")
 
-    def _rows_of(
-        self, table: DatasetTable, staged: StagedFile, change: str | None
-    ) -> tuple[str, dict[str, Any]]:
-        """A relation of the staged rows (typed, append columns) marked ``change``, or all of them."""
-        source, params = self._source(staged)
-        where = f' WHERE "_source_row" IN ({st.rows_to_write_sql(change)})' if change else ""
-        return f"(SELECT {_casts(st.append_columns(table), self.dialect)} FROM {source}{where})", params
+    def create_scratch_table(self, name: str, columns: Sequence[Column]) -> None:
+        ddl = ", ".join(c.ddl(self.dialect) for c in columns)
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {internal_ident(name)} ({ddl})")
 
-    def replace_changed(self, table: DatasetTable, staged: StagedFile) -> None:
-        # In place: deleting and re-inserting a key makes DuckDB's commit rework the key index
-        # (about 10 s for 100,000 changed records of a million); updating other columns does not.
-        source, params = self._rows_of(table, staged, "changed")
-        self.connection.execute(st.update_changed_sql(table, source), params)
+    @contextmanager
+    def rows_sink(
+        self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
+    ) -> Iterator[Callable[[pa.RecordBatch], None]]:
+        values = {f"constant_{i}": value for i, value in enumerate(constants.values())}
+        by_name = dict(zip(constants, values, strict=True))
+        selected = ", ".join(
+            f"CAST({'$' + by_name[c.name] if c.name in by_name else c.quoted} "
+            f"AS {self.dialect.types[c.logical_type]}) AS {c.quoted}"
+            for c in columns
+        )
+        sql = f"INSERT INTO {target} ({st.select_list(tuple(columns))}) SELECT {selected} FROM _rows_in"
 
-    def append_rows(self, table: DatasetTable, staged: StagedFile, changes: Changes) -> None:
-        source, params = self._rows_of(table, staged, None if changes.all_new else "new")
-        names = st.select_list(st.append_columns(table))
-        sql = f"INSERT INTO {ident(table.name)} ({names}) SELECT {names} FROM {source}"
-        self.connection.execute(sql, params)
+        def write(batch: pa.RecordBatch) -> None:
+            # The insert runs in C++ outside the GIL, beside the reader's next batch.
+            self.connection.register("_rows_in", batch)
+            self.connection.execute(sql, values)  # on an error the transaction is over anyway
+            self.connection.unregister("_rows_in")
+
+        yield write
+
+    def replace_changed(self, table: DatasetTable) -> None:
+        # In place: deleting and re-inserting a record costs DuckDB more than updating its columns.
+        self.connection.execute(st.update_changed_sql(table, st.staged_rows_sql(table, "changed")))
 
 
 def _casts(columns: Sequence[Column], dialect: Dialect) -> str:

@@ -3,22 +3,22 @@
 Statements use named parameters written ``$name`` (DuckDB's style; the PostgreSQL backend rewrites
 them for psycopg) and read scratch tables that live until the load's transaction ends:
 
-``_stage_keys``
-    per accepted row: the dedup key fields, ``_record_hash``, ``_source_row`` and, where the
-    dataset has them, the subject fields (``uscc``, ``subject_name``, ``subject_category``);
-    filled from the accepted Parquet.
+``_stage_rows``
+    the accepted rows of the delivery, typed, with their lineage, streamed in while the delivery is
+    read (``etl.warehouse.loading``). Into an empty table (a first load or a backfill) they go
+    straight into the dataset table instead, and the statements below read that.
 ``_stage_changes``
     the accepted rows that must be written, with their key, ``_source_row`` and ``_change``:
     ``new`` (key not in the table) or ``changed`` (key there with another ``_record_hash``).
-    It comes from one join of the slim stage with the table (skipped when the table is empty:
+    It comes from one join of the staged rows with the table (skipped when the table is empty:
     then every row is new); unchanged records are not in it, so loading the same staged delivery
     again writes nothing.
 ``_stage_rejected``
     the rejected Parquet as it is.
 
 The merge, in order: copy the current version of every changed record to the history table;
-replace it (DuckDB updates in place; PostgreSQL deletes and lets the bulk append bring the new
-version); append the new and changed rows in full, read straight from the Parquet.
+replace it (DuckDB updates in place; PostgreSQL deletes and lets the append bring the new
+version); append the new and changed rows from ``_stage_rows``.
 
 >>> from etl.catalog import load_catalog
 >>> from etl.warehouse.schema import dataset_table
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from etl.warehouse.schema import HISTORY_COLUMNS, Column, DatasetTable, column_ident, ident
 
-STAGE_KEYS = "_stage_keys"
+STAGE_ROWS = "_stage_rows"
 STAGE_CHANGES = "_stage_changes"
 STAGE_REJECTED = "_stage_rejected"
 
@@ -41,18 +41,6 @@ STAGE_REJECTED = "_stage_rejected"
 SUBJECT_CODE = "uscc"
 SUBJECT_NAME = "subject_name"
 SUBJECT_CATEGORY = "subject_category"
-
-
-def stage_key_columns(table: DatasetTable) -> tuple[Column, ...]:
-    """Columns of ``_stage_keys`` for ``table``: key, hash, source row, subject fields."""
-    wanted = list(table.dedup_key)
-    if feeds_subjects(table):
-        wanted += [SUBJECT_CODE, SUBJECT_NAME]
-        if table.has_fields(SUBJECT_CATEGORY):
-            wanted.append(SUBJECT_CATEGORY)
-    by_name = {c.name: c for c in table.columns}
-    names = list(dict.fromkeys([*wanted, "_record_hash", "_source_row"]))
-    return tuple(Column(name, by_name[name].logical_type) for name in names)
 
 
 def feeds_subjects(table: DatasetTable) -> bool:
@@ -63,13 +51,14 @@ def _key_match(left: str, right: str, table: DatasetTable) -> str:
     return " AND ".join(f"{left}.{ident(k)} = {right}.{ident(k)}" for k in table.dedup_key)
 
 
-def stage_problems_sql(table: DatasetTable) -> str:
-    """Counts of staged rows with an empty dedup key field, and of keys staged more than once."""
+def stage_problems_sql(table: DatasetTable, source: str = STAGE_ROWS) -> str:
+    """Counts of staged rows (in ``source``) with an empty dedup key field, and of keys staged more
+    than once."""
     null_test = " OR ".join(f"{ident(k)} IS NULL" for k in table.dedup_key)
     keys = ", ".join(ident(k) for k in table.dedup_key)
     return (
-        f"SELECT (SELECT count(*) FROM {STAGE_KEYS} WHERE {null_test}),\n"
-        f"       (SELECT count(*) FROM (SELECT {keys} FROM {STAGE_KEYS} GROUP BY {keys}"
+        f"SELECT (SELECT count(*) FROM {source} WHERE {null_test}),\n"
+        f"       (SELECT count(*) FROM (SELECT {keys} FROM {source} GROUP BY {keys}"
         f" HAVING count(*) > 1) repeated)"
     )
 
@@ -79,9 +68,9 @@ def changes_sql(table: DatasetTable) -> str:
     current = ident(table.name)
     keys = ", ".join(f"s.{ident(k)}" for k in table.dedup_key)
     return (
-        f"SELECT {keys}, s.\"_source_row\",\n"
+        f'SELECT {keys}, s."_source_row",\n'
         f"       CASE WHEN t.\"_record_hash\" IS NULL THEN 'new' ELSE 'changed' END AS \"_change\"\n"
-        f"FROM {STAGE_KEYS} s LEFT JOIN {current} t ON {_key_match('t', 's', table)}\n"
+        f"FROM {STAGE_ROWS} s LEFT JOIN {current} t ON {_key_match('t', 's', table)}\n"
         f'WHERE t."_record_hash" IS NULL OR t."_record_hash" <> s."_record_hash"'
     )
 
@@ -94,7 +83,7 @@ def mark_older_sql(table: DatasetTable) -> str:
     return (
         f"UPDATE {STAGE_CHANGES} SET \"_change\" = 'older'\n"
         f"WHERE \"_change\" = 'changed' AND EXISTS (\n"
-        f"  SELECT 1 FROM {current} t JOIN deliveries d ON d.delivery_id = t.\"_delivery_id\"\n"
+        f'  SELECT 1 FROM {current} t JOIN deliveries d ON d.delivery_id = t."_delivery_id"\n'
         f"  WHERE {_key_match('t', STAGE_CHANGES, table)}\n"
         f"    AND d.received_at > CAST($received_at AS TIMESTAMPTZ))"
     )
@@ -135,7 +124,7 @@ def update_changed_sql(table: DatasetTable, source: str) -> str:
     written = [c for c in append_columns(table) if c.name not in table.dedup_key]
     assignments = ",\n    ".join(f"{c.quoted} = s.{c.quoted}" for c in written)
     return (
-        f"UPDATE {current} SET\n    {assignments},\n    \"_loaded_at\" = now()\n"
+        f'UPDATE {current} SET\n    {assignments},\n    "_loaded_at" = now()\n'
         f"FROM {source} s\n"
         f"WHERE {_key_match(current, 's', table)}"
     )
@@ -156,10 +145,26 @@ def append_columns(table: DatasetTable) -> tuple[Column, ...]:
     return tuple(c for c in table.columns if c.name != "_loaded_at")
 
 
-def upsert_subjects_sql(table: DatasetTable) -> str:
-    """Inserts the subjects seen in the staged rows; for known ones keeps the earliest first sighting
-    and advances the latest (name and type follow the latest delivery). Rows it would not change are
-    not written, so the count is of subjects new or changed."""
+def staged_rows_sql(table: DatasetTable, change: str | None = None) -> str:
+    """A relation of the staged rows (append columns) marked ``change`` in ``_stage_changes`` (``new``,
+    ``changed``, or both when None)."""
+    return (
+        f"(SELECT {select_list(append_columns(table))} FROM {STAGE_ROWS}\n"
+        f' WHERE "_source_row" IN ({rows_to_write_sql(change)}))'
+    )
+
+
+def append_staged_sql(table: DatasetTable, change: str | None = None) -> str:
+    """Appends the staged rows marked ``change`` (new and changed when None) to the dataset table."""
+    names = select_list(append_columns(table))
+    rows = staged_rows_sql(table, change)
+    return f"INSERT INTO {ident(table.name)} ({names})\nSELECT {names} FROM {rows} s"
+
+
+def upsert_subjects_sql(table: DatasetTable, source: str = STAGE_ROWS) -> str:
+    """Inserts the subjects seen in the staged rows (in ``source``); for known ones keeps the earliest
+    first sighting and advances the latest (name and type follow the latest delivery). Rows it would
+    not change are not written, so the count is of subjects new or changed."""
     category = ident(SUBJECT_CATEGORY) if table.has_fields(SUBJECT_CATEGORY) else "NULL"
     code = ident(SUBJECT_CODE)
     # Individual businesses carry organisation type 2 under authority 9 (GB 32100).
@@ -177,7 +182,7 @@ SELECT uscc, name, subject_type, substr(uscc, 3, 6),
 FROM (
     SELECT {code} AS uscc, {ident(SUBJECT_NAME)} AS name, {subject_type} AS subject_type,
            row_number() OVER (PARTITION BY {code} ORDER BY "_source_row" DESC) AS latest
-    FROM {STAGE_KEYS}
+    FROM {source}
     WHERE {code} IS NOT NULL AND {code} <> $placeholder
 ) seen
 WHERE latest = 1

@@ -5,8 +5,9 @@ that a test can kill it (SIGKILL), restart a server under it, or let it go on.
 
 ``--pause-at`` names a point of the load transaction (``Warehouse.LOAD_STAGES``), ``claim`` (a
 landing-zone file about to be claimed), ``record`` (a ledger row about to be written on its own, as
-for a file rejected whole), ``conform`` (the
-first batch being conformed: staged files open, nothing in the warehouse yet) or ``committed`` (the
+for a file rejected whole), ``loading`` (the ledger looked up, the load transaction about to open),
+``conform`` (the first batch being conformed: the load transaction open, nothing written) or
+``committed`` (the
 load transaction committed, the connection not yet closed: for DuckDB the rows may be only in its
 WAL). On reaching it the runner creates the file ``--reached`` and waits, without a time limit of
 its own (the test has one), until ``--resume`` exists. Without ``--resume`` it waits until killed.
@@ -62,6 +63,15 @@ def install(point: str, reached: Path, resume: Path | None) -> None:
         return
     from etl.warehouse.base import Warehouse
 
+    if point == "loading":
+        loading = Warehouse.loading
+
+        def paused_loading(self, *args, **kwargs):
+            pause(reached, resume)
+            return loading(self, *args, **kwargs)
+
+        Warehouse.loading = paused_loading
+        return
     if point == "committed":
         from contextlib import contextmanager
 

@@ -7,7 +7,8 @@ there, then lets them go together:
   claims and loads it, the other finds it gone;
 - two ``credit-etl ingest`` of the same file (an Airflow retry starting while the first attempt's
   worker still runs, or the same file handed in twice), held after both looked the delivery up in
-  the ledger and found nothing: one loads it, the other records a duplicate;
+  the ledger and found nothing, about to open the load: one loads it, the other, once it has the
+  table's lock, finds it loaded and records a duplicate;
 - the same with a file rejected whole (no header), held before the ledger row is written: one
   records the rejection, the other a duplicate.
 
@@ -108,7 +109,7 @@ def test_two_ingests_of_the_same_delivery_at_once_load_it_once(penalty_file, mak
     assert ingest_here(ingest_args(penalty_file, clean_url, tmp_path / "clean-storage")) == 0
 
     url, warehouse = make_warehouse("raced")
-    children, go = start_both("conform", ingest_args(penalty_file, url, tmp_path / "storage"), tmp_path)
+    children, go = start_both("loading", ingest_args(penalty_file, url, tmp_path / "storage"), tmp_path)
     assert finish(children, go, tmp_path) == [0, 0], logs(tmp_path)
 
     statuses = sorted(row.status for row in warehouse.ledger())

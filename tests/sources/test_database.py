@@ -184,11 +184,11 @@ def test_a_pull_whose_load_failed_is_redone_in_place(catalog, seed_rows, storage
         source_table.insert(seed_rows)
         ref = source_ref(catalog, source_table)
 
-        def broken_load(batch):
+        def broken_loading(ledger, dataset):
             raise ConnectionError("warehouse went away")
 
         with monkeypatch.context() as patch:
-            patch.setattr(warehouse, "load", broken_load)
+            patch.setattr(warehouse, "loading", broken_loading)
             with pytest.raises(ConnectionError):
                 pull(ref, catalog, storage, warehouse)
         assert [r.status for r in warehouse.ledger()] == ["failed"]

@@ -421,10 +421,10 @@ def test_a_failed_load_leaves_the_file_to_be_taken_again(
     source_file, record = delivery_of(demo, SOURCE)
     shutil.copy(source_file, zone.incoming / "d.csv")
 
-    def broken_load(batch):
+    def broken_loading(ledger, dataset):
         raise ConnectionError("warehouse went away")
 
-    monkeypatch.setattr(warehouse, "load", broken_load)
+    monkeypatch.setattr(warehouse, "loading", broken_loading)
     with pytest.raises(ConnectionError):
         run(ref, zone, catalog, storage, warehouse)
     assert [claimed_name(n) for n in os.listdir(zone.processing)] == ["d.csv"]

@@ -310,3 +310,42 @@ def test_staged_files_may_be_storage_uris(warehouse: Warehouse, penalties: Deliv
     again = warehouse.load(LoadBatch(changed.ledger, changed.dataset, f"file://{changed.accepted_path}"))
     assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
     assert warehouse.table_snapshot("admin_penalty_history").num_rows == 1
+
+
+@pytest.mark.parametrize("first_load", [False, True], ids=["into-empty", "into-loaded"])
+def test_an_error_while_rows_stream_in_leaves_nothing(
+    warehouse: Warehouse, penalties: Deliveries, first_load: bool
+) -> None:
+    if first_load:
+        warehouse.load(penalties.batch([penalty(1)]))
+    before = snapshots(warehouse)
+    batch = penalties.batch([penalty(2), penalty(3)])
+    rows = pq.read_table(batch.accepted_path)
+    with pytest.raises(InjectedCrash, match="mid-read"), warehouse.loading(batch.ledger, batch.dataset) as load:
+        load.add_accepted(rows.slice(0, 1))
+        raise InjectedCrash("mid-read")  # e.g. the reader meets an undecodable block
+    assert snapshots(warehouse) == before
+    # The next attempt on the same delivery streams it again and completes.
+    with warehouse.loading(batch.ledger, batch.dataset) as load:
+        load.add_accepted(rows)
+        report = load.finish(batch.ledger)
+    assert (report.inserted, report.unchanged) == (2, 0)
+    assert warehouse.table_snapshot("admin_penalty").num_rows == 2 + first_load
+
+
+def test_rows_the_warehouse_refuses_while_streaming_fail_the_load_with_the_reason(
+    warehouse: Warehouse, penalties: Deliveries
+) -> None:
+    batch = penalties.batch([penalty(1), penalty(2)])
+    rows = pq.read_table(batch.accepted_path)
+    index = rows.schema.get_field_index("decision_date")
+    # A value the column's type cannot hold reaches the warehouse's own check (the pipeline never
+    # sends one): the load fails with the warehouse's reason, not a later "transaction aborted".
+    bad = rows.set_column(index, "decision_date", pa.array(["not a date"] * 2, pa.string()))
+    with pytest.raises(WarehouseError, match="(?i)date") as raised:
+        with warehouse.loading(batch.ledger, batch.dataset) as load:
+            load.add_accepted(bad)
+            load.finish(batch.ledger)
+    assert "aborted" not in str(raised.value)
+    assert warehouse.table_snapshot("admin_penalty").num_rows == 0
+    assert warehouse.table_snapshot("deliveries").num_rows == 0
