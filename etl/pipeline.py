@@ -352,7 +352,7 @@ def _route(
     from etl.conform import conform_batch
     from etl.validate import DeliveryState, validate_batch
     from etl.warehouse.quarantine_rows import rejected_table, unreadable_table
-    from etl.warehouse.staging import REJECTED_SCHEMA, accepted_table
+    from etl.warehouse.staging import REJECTED_SCHEMA, accepted_fields
 
     rejected_key, feedback_key = keys
     titles = {f.name: f.title for f in dataset.fields}
@@ -371,10 +371,8 @@ def _route(
             # GX itself runs on a sample afterwards, off the critical path (etl.gx_audit).
             verdicts = validate_batch(conformed, dataset, state, gx_sample_rows=0)
             keep = pc.invert(verdicts.rejected)
-            accepted = accepted_table(
-                conformed.typed.filter(keep), dataset, delivery_id=drop.delivery_id,
-                sha256=drop.sha256, source_rows=conformed.rows.filter(keep),
-            )  # fmt: skip
+            accepted = accepted_fields(conformed.typed.filter(keep), dataset,
+                                       source_rows=conformed.rows.filter(keep))  # fmt: skip
             load.add_accepted(accepted)
             rejected = rejected_table(drop.delivery_id, conformed.raw.filter(verdicts.rejected),
                                       conformed.rows.filter(verdicts.rejected), verdicts.reasons)  # fmt: skip

@@ -154,11 +154,11 @@ class Session(ABC):
     @abstractmethod
     def rows_sink(
         self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
-    ) -> AbstractContextManager[Callable[[pa.RecordBatch], None]]:
-        """A function that appends a batch's ``columns`` to table ``target`` (a quoted name), the
-        columns named in ``constants`` taking that value instead; the rows are all in when the
-        context ends. It is called from another thread than the one that entered the context, never
-        while this session is used by anything else."""
+    ) -> AbstractContextManager[Callable[[Iterator[pa.RecordBatch]], None]]:
+        """A function that appends the ``columns`` of every batch of an iterator to table ``target``
+        (a quoted name), the columns named in ``constants`` taking that value instead; the rows are
+        all in when the context ends. It is called once, from another thread than the one that
+        entered the context, and nothing else uses the session meanwhile."""
 
     @abstractmethod
     def replace_changed(self, table: DatasetTable) -> None:

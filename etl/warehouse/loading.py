@@ -61,18 +61,27 @@ class DuplicateKeys(WarehouseError):
 
 
 class BatchWriter:
-    """Calls ``write`` with each batch ``put`` on a thread of its own, in order.
+    """Hands the batches ``put`` to ``write_all`` on a thread of its own, as one iterator, in order,
+    each passed through ``prepare`` first (on that thread too).
 
     A failure stops the writing; the batches after it are drained unread, so ``put`` never blocks
-    for good, and the error is raised by the next ``put`` or by ``close``.
+    for good, and the error is raised by the next ``put`` or by ``close``. A failure of ``prepare``
+    ends the iterator as if the rows were all there, so that the sink (DuckDB reading a Python
+    stream) does not wrap the error in its own; it is raised as it is.
     """
 
     _END = object()
 
-    def __init__(self, write: Callable[[pa.RecordBatch], None], depth: int = QUEUE_DEPTH) -> None:
-        self._write = write
+    def __init__(
+        self,
+        write_all: Callable[[Iterator[pa.RecordBatch]], None],
+        prepare: Callable[[pa.RecordBatch], pa.RecordBatch] = lambda batch: batch,
+        depth: int = QUEUE_DEPTH,
+    ) -> None:
+        self._write_all, self._prepare = write_all, prepare
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._ended = False
         self._thread = threading.Thread(target=self._run, name="credit-etl-load", daemon=True)
         self._thread.start()
 
@@ -93,13 +102,23 @@ class BatchWriter:
         if self._error is not None:
             raise self._error
 
-    def _run(self) -> None:
+    def _batches(self) -> Iterator[pa.RecordBatch]:
         while (batch := self._queue.get()) is not self._END:
-            if self._error is None:
-                try:
-                    self._write(batch)
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
+            try:
+                prepared = self._prepare(batch)
+            except BaseException as exc:  # handed to the caller's thread
+                self._error = exc
+                return
+            yield prepared
+        self._ended = True
+
+    def _run(self) -> None:
+        try:
+            self._write_all(self._batches())
+        except BaseException as exc:
+            self._error = self._error or exc
+        while not self._ended:
+            self._ended = self._queue.get() is self._END
 
 
 @dataclass
@@ -151,15 +170,17 @@ class DeliveryLoad:
             # Without NOT NULL: an empty key is counted and reported (refuse_bad_keys), not a driver error.
             session.create_scratch_table(st.STAGE_ROWS, [replace(c, not_null=False) for c in columns])
             target = st.STAGE_ROWS
-        write = closing.enter_context(session.rows_sink(target, columns, constants))
-        writer = BatchWriter(write)
+        write_all = closing.enter_context(session.rows_sink(target, columns, constants))
+        # The record hash is computed on the writer's thread, off the reader's way.
+        writer = BatchWriter(write_all, lambda batch: _hashed(batch, table))
         # On an error the writer stops before the sink ends (last in, first out).
         closing.callback(lambda: writer.close(raise_error=False))
         return _Stream(target, writer, closing)
 
     def add_accepted(self, rows: pa.Table | pa.RecordBatch) -> None:
-        """Queues accepted rows (``staging.accepted_schema``) for the warehouse; they must carry this
-        delivery's id and sha256, which the load writes once for all of them."""
+        """Queues accepted rows for the warehouse: ``staging.accepted_fields`` (the load adds the
+        record hash, the delivery's id and its sha256) or the full ``staging.accepted_schema``
+        (its id and sha256 must be this delivery's: the load writes them once for all rows)."""
         if self._stream is None:
             raise WarehouseError(f"delivery {self.ledger.delivery_id}: this load takes no rows")
         for batch in rows.to_batches() if isinstance(rows, pa.Table) else [rows]:
@@ -255,6 +276,13 @@ class _Changes:
             session.execute(sql, _bind(sql, {"received_at": row.received_at}))
         counts = dict(session.rows(st.COUNT_CHANGES_SQL))
         return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
+
+
+def _hashed(batch: pa.RecordBatch, table: DatasetTable) -> pa.RecordBatch:
+    from etl.warehouse.staging import with_record_hash
+
+    hashed = with_record_hash(batch, table).combine_chunks()
+    return pa.RecordBatch.from_arrays([column.chunk(0) for column in hashed.columns], schema=hashed.schema)
 
 
 def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -131,7 +131,7 @@ class PostgresSession(Session):
     @contextmanager
     def rows_sink(
         self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
-    ) -> Iterator[Callable[[pa.RecordBatch], None]]:
+    ) -> Iterator[Callable[[Iterator[pa.RecordBatch]], None]]:
         # The constant columns are filled by a default set for the load's transaction: 100 bytes a row
         # the server would otherwise parse a million times. The value is a bound parameter read back
         # by the default, never SQL text.
@@ -147,15 +147,16 @@ class PostgresSession(Session):
             writer = QueuedLibpqWriter(cursor)
             with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)", writer=writer) as copy:
 
-                def write(batch: pa.RecordBatch) -> None:
-                    batch = batch.select([c.name for c in sent])
-                    # In slices, so that pyarrow writes the next while psycopg sends this one.
-                    for offset in range(0, batch.num_rows, COPY_SLICE_ROWS):
-                        sink = pa.BufferOutputStream()
-                        pcsv.write_csv(batch.slice(offset, COPY_SLICE_ROWS), sink, _CSV)
-                        copy.write(memoryview(sink.getvalue()))
+                def write_all(batches: Iterator[pa.RecordBatch]) -> None:
+                    for batch in batches:
+                        batch = batch.select([c.name for c in sent])
+                        # In slices, so that pyarrow writes the next while psycopg sends this one.
+                        for offset in range(0, batch.num_rows, COPY_SLICE_ROWS):
+                            sink = pa.BufferOutputStream()
+                            pcsv.write_csv(batch.slice(offset, COPY_SLICE_ROWS), sink, _CSV)
+                            copy.write(memoryview(sink.getvalue()))
 
-                yield write
+                yield write_all
         for name in constants:
             self.connection.execute(f"ALTER TABLE {target} ALTER COLUMN {column_ident(name)} DROP DEFAULT")
         if target.startswith('"_'):  # a scratch table: the planner needs its statistics for the merge

@@ -129,6 +129,29 @@ def _key_text_not_null(fields: pa.Table, table: DatasetTable) -> pa.Table:
     return fields
 
 
+def accepted_fields(
+    typed: pa.Table, dataset: Dataset | DatasetTable, *, source_rows: pa.Array | Sequence[int]
+) -> pa.Table:
+    """Conform's typed rows as the warehouse stores them, with ``_source_row``: what
+    ``Warehouse.loading`` takes (it adds the delivery's id and sha256 and, on its writer thread, the
+    record hash: ``with_record_hash``)."""
+    table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
+    fields = _key_text_not_null(_canonical_fields(typed, table), table)
+    rows = pa.array(source_rows, pa.int64())
+    if len(rows) != fields.num_rows:
+        raise WarehouseError(f"{len(rows)} source rows for {fields.num_rows} accepted rows")
+    return fields.append_column("_source_row", rows)
+
+
+def with_record_hash(rows: pa.Table | pa.RecordBatch, dataset: Dataset | DatasetTable) -> pa.Table:
+    """``accepted_fields`` rows with ``_record_hash`` (as they are when they have it already)."""
+    rows = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows])
+    if "_record_hash" in rows.column_names:
+        return rows
+    table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
+    return rows.append_column("_record_hash", record_hashes(rows.select(list(table.field_names)), table))
+
+
 def accepted_table(
     typed: pa.Table,
     dataset: Dataset | DatasetTable,
@@ -139,17 +162,15 @@ def accepted_table(
 ) -> pa.Table:
     """Conform's typed rows with the lineage columns, ready to write as the accepted Parquet."""
     table = dataset if isinstance(dataset, DatasetTable) else dataset_table(dataset)
-    fields = _key_text_not_null(_canonical_fields(typed, table), table)
-    rows = pa.array(source_rows, pa.int64())
-    if len(rows) != fields.num_rows:
-        raise WarehouseError(f"{len(rows)} source rows for {fields.num_rows} accepted rows")
-    lineage = {
-        "_delivery_id": pa.array([delivery_id] * fields.num_rows, pa.string()),
-        "_sha256": pa.array([sha256] * fields.num_rows, pa.string()),
-        "_source_row": rows,
-        "_record_hash": record_hashes(fields, table),
+    rows = with_record_hash(accepted_fields(typed, table, source_rows=source_rows), table)
+    count = rows.num_rows
+    constants = {
+        "_delivery_id": pa.array([delivery_id] * count, pa.string()),
+        "_sha256": pa.array([sha256] * count, pa.string()),
     }
-    return pa.Table.from_arrays([*fields.columns, *lineage.values()], schema=accepted_schema(table))
+    columns = {**dict(zip(rows.column_names, rows.columns, strict=True)), **constants}
+    schema = accepted_schema(table)
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
 def parquet_file(path: PathLike) -> pq.ParquetFile:

@@ -86,7 +86,8 @@ PIPELINE_STAGES = [
     ("etl.read.csv_reader", "drop_blank_rows"),  # reading the file (on the reader thread)
     ("etl.conform", "conform_batch"),
     ("etl.validate", "validate_batch"),
-    ("etl.warehouse.staging", "accepted_table"),  # writing the staged files
+    ("etl.warehouse.staging", "accepted_fields"),  # handing the accepted rows to the load
+    ("etl.warehouse.staging", "with_record_hash"),  # the load's writer thread
     ("etl.feedback", "neutralise"),  # writing the feedback files
 ]
 
