@@ -351,6 +351,7 @@ def _route(
 
     from etl.conform import conform_batch
     from etl.validate import DeliveryState, validate_batch
+    from etl.warehouse.loading import BatchWriter
     from etl.warehouse.quarantine_rows import rejected_table, unreadable_table
     from etl.warehouse.staging import REJECTED_SCHEMA, accepted_fields
 
@@ -364,6 +365,13 @@ def _route(
             stack.enter_context(storage.open_write(rejected_key)), REJECTED_SCHEMA
         )
         stack.callback(rejected_out.close)
+        # The quarantine records are made and written on a thread of their own (JSON by DuckDB,
+        # outside the GIL), beside the next batch.
+        quarantine = BatchWriter(
+            lambda tables: [rejected_out.write_table(table) for table in tables],
+            lambda parts: rejected_table(drop.delivery_id, *parts),
+        )
+        stack.callback(quarantine.close, raise_error=False)
         # Closed explicitly: a crash mid-delivery must stop the reader thread and release the file.
         batches = stack.enter_context(closing(delivery.batches()))
         for batch in batches:
@@ -374,16 +382,16 @@ def _route(
             accepted = accepted_fields(conformed.typed.filter(keep), dataset,
                                        source_rows=conformed.rows.filter(keep))  # fmt: skip
             load.add_accepted(accepted)
-            rejected = rejected_table(drop.delivery_id, conformed.raw.filter(verdicts.rejected),
-                                      conformed.rows.filter(verdicts.rejected), verdicts.reasons)  # fmt: skip
-            rejected_out.write_table(rejected)
+            rejected_rows = conformed.rows.filter(verdicts.rejected)
+            quarantine.put((conformed.raw.filter(verdicts.rejected), rejected_rows, verdicts.reasons))
             routed.accepted += accepted.num_rows
-            routed.rejected += rejected.num_rows
+            routed.rejected += len(rejected_rows)
             normalised = conformed.issues.filter(pc.equal(conformed.issues["severity"], "normalised"))
             routed.normalised += normalised.num_rows
             corrected = items_from_reasons(normalised.to_pylist(), titles, rejected=False)
             routed.feedback.add(items_from_reasons(verdicts.reasons.to_pylist(), titles) + corrected)
         # Rows the reader could not split into cells are read and rejected like any other.
+        quarantine.close()
         if delivery.bad_rows:
             unreadable = unreadable_table(drop.delivery_id, delivery.bad_rows)
             rejected_out.write_table(unreadable)

@@ -88,6 +88,12 @@ class DuckDBSession(Session):
     def scratch(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {internal_ident(name)} AS {sql}")
 
+    def prepare_streaming(self) -> None:
+        # The reader and the validation of the next batch keep the other core busy meanwhile: a
+        # second DuckDB thread only contends with them (1M rows on two cores: 5.5-5.9 s instead of
+        # 6.1-6.2 s for the whole delivery).
+        self.connection.execute("SET threads = 1")
+
     def create_scratch_table(self, name: str, columns: Sequence[Column]) -> None:
         ddl = ", ".join(c.ddl(self.dialect) for c in columns)
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {internal_ident(name)} ({ddl})")
@@ -155,6 +161,8 @@ class DuckDBWarehouse(Warehouse):
             connection.execute("SET preserve_insertion_order = false")
             # Bounded, so a delivery's load takes the same memory at any size (it spills instead).
             connection.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
+            # A long load would otherwise draw DuckDB's progress bar into the output of a command.
+            connection.execute("SET enable_progress_bar = false")
             yield DuckDBSession(connection)
         finally:
             connection.close()

@@ -159,6 +159,7 @@ class DeliveryLoad:
     def _open_stream(self, stack: ExitStack) -> _Stream:
         session, table = self.session, self.table
         self.into_empty = not session.rows(st.any_row_sql(table))
+        session.prepare_streaming()
         closing = ExitStack()
         stack.enter_context(closing)
         columns = st.append_columns(table)
