@@ -165,8 +165,9 @@ class Session(ABC):
         """Replaces the current version of the records ``_stage_changes`` marks changed (after their
         copy to history) with the staged one, in place or by deleting it for the append to bring."""
 
-    def prepare_streaming(self) -> None:  # noqa: B027 - a hook, only DuckDB needs it
-        """Called before rows stream in while the delivery is read (and validated) beside them."""
+    def streaming(self) -> AbstractContextManager[None]:
+        """Around rows streaming in while the delivery is read (and validated) beside them."""
+        return nullcontext()
 
     def bulk_into_empty(self, table: DatasetTable) -> AbstractContextManager[None]:
         """Around streaming rows into ``table`` while it has none of its own (a backend may load it

@@ -159,9 +159,9 @@ class DeliveryLoad:
     def _open_stream(self, stack: ExitStack) -> _Stream:
         session, table = self.session, self.table
         self.into_empty = not session.rows(st.any_row_sql(table))
-        session.prepare_streaming()
         closing = ExitStack()
         stack.enter_context(closing)
+        closing.enter_context(session.streaming())
         columns = st.append_columns(table)
         constants = {"_delivery_id": self.ledger.delivery_id, "_sha256": self.ledger.sha256}
         if self.into_empty:
