@@ -321,7 +321,8 @@ def test_an_error_while_rows_stream_in_leaves_nothing(
     before = snapshots(warehouse)
     batch = penalties.batch([penalty(2), penalty(3)])
     rows = pq.read_table(batch.accepted_path)
-    with pytest.raises(InjectedCrash, match="mid-read"), warehouse.loading(batch.ledger, batch.dataset) as load:
+    loading = warehouse.loading(batch.ledger, batch.dataset)
+    with pytest.raises(InjectedCrash, match="mid-read"), loading as load:
         load.add_accepted(rows.slice(0, 1))
         raise InjectedCrash("mid-read")  # e.g. the reader meets an undecodable block
     assert snapshots(warehouse) == before
@@ -342,10 +343,10 @@ def test_rows_the_warehouse_refuses_while_streaming_fail_the_load_with_the_reaso
     # A value the column's type cannot hold reaches the warehouse's own check (the pipeline never
     # sends one): the load fails with the warehouse's reason, not a later "transaction aborted".
     bad = rows.set_column(index, "decision_date", pa.array(["not a date"] * 2, pa.string()))
-    with pytest.raises(WarehouseError, match="(?i)date") as raised:
-        with warehouse.loading(batch.ledger, batch.dataset) as load:
-            load.add_accepted(bad)
-            load.finish(batch.ledger)
+    loading = warehouse.loading(batch.ledger, batch.dataset)
+    with pytest.raises(WarehouseError, match=r"(?i)date") as raised, loading as load:
+        load.add_accepted(bad)
+        load.finish(batch.ledger)
     assert "aborted" not in str(raised.value)
     assert warehouse.table_snapshot("admin_penalty").num_rows == 0
     assert warehouse.table_snapshot("deliveries").num_rows == 0
