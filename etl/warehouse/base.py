@@ -118,6 +118,8 @@ class Session(ABC):
     enforces_keys: ClassVar[bool] = False
     # Whether ``replace_changed`` writes the new versions itself (else the append brings them).
     replaces_in_place: ClassVar[bool] = False
+    # Whether ``rows_sink`` computes ``derived`` columns (the record hash) in the database itself.
+    derives_columns: ClassVar[bool] = False
 
     @abstractmethod
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
@@ -153,12 +155,18 @@ class Session(ABC):
 
     @abstractmethod
     def rows_sink(
-        self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
+        self,
+        target: str,
+        columns: Sequence[Column],
+        constants: Mapping[str, str],
+        derived: Mapping[str, str] | None = None,
     ) -> AbstractContextManager[Callable[[Iterator[pa.RecordBatch]], None]]:
         """A function that appends the ``columns`` of every batch of an iterator to table ``target``
-        (a quoted name), the columns named in ``constants`` taking that value instead; the rows are
-        all in when the context ends. It is called once, from another thread than the one that
-        entered the context, and nothing else uses the session meanwhile."""
+        (a quoted name), the columns named in ``constants`` taking that value instead, and those in
+        ``derived`` (only where ``derives_columns``) computed by that SQL expression over the batch
+        when the batch lacks them; the rows are all in when the context ends. It is called once,
+        from another thread than the one that entered the context, and nothing else uses the
+        session meanwhile."""
 
     @abstractmethod
     def replace_changed(self, table: DatasetTable) -> None:

@@ -39,6 +39,7 @@ MEMORY_LIMIT = "512MB"
 class DuckDBSession(Session):
     dialect = DIALECTS["duckdb"]
     replaces_in_place = True
+    derives_columns = True
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
@@ -103,16 +104,24 @@ class DuckDBSession(Session):
 
     @contextmanager
     def rows_sink(
-        self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
+        self,
+        target: str,
+        columns: Sequence[Column],
+        constants: Mapping[str, str],
+        derived: Mapping[str, str] | None = None,
     ) -> Iterator[Callable[[Iterator[pa.RecordBatch]], None]]:
         values = {f"constant_{i}": value for i, value in enumerate(constants.values())}
         by_name = dict(zip(constants, values, strict=True))
-        selected = ", ".join(
-            f"CAST({'$' + by_name[c.name] if c.name in by_name else c.quoted} "
-            f"AS {self.dialect.types[c.logical_type]}) AS {c.quoted}"
-            for c in columns
-        )
-        sql = f"INSERT INTO {target} ({st.select_list(tuple(columns))}) SELECT {selected} FROM _rows_in"
+
+        def selected(delivered: pa.Schema) -> str:
+            def value(column: Column) -> str:
+                if column.name in by_name:
+                    return f"CAST(${by_name[column.name]} AS {self.dialect.types[column.logical_type]})"
+                if column.name not in delivered.names and derived and column.name in derived:
+                    return derived[column.name]
+                return f"CAST({column.quoted} AS {self.dialect.types[column.logical_type]})"
+
+            return ", ".join(f"{value(c)} AS {c.quoted}" for c in columns)
 
         def write_all(batches: Iterator[pa.RecordBatch]) -> None:
             # One INSERT pulling every batch: DuckDB fills its row groups and writes them as they fill
@@ -121,6 +130,8 @@ class DuckDBSession(Session):
             if first is None:
                 return
             rows = pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
+            names = st.select_list(tuple(columns))
+            sql = f"INSERT INTO {target} ({names}) SELECT {selected(first.schema)} FROM _rows_in"
             self.connection.register("_rows_in", rows)
             self.connection.execute(sql, values)  # on an error the transaction is over anyway
             self.connection.unregister("_rows_in")

@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -171,9 +172,13 @@ class DeliveryLoad:
             # Without NOT NULL: an empty key is counted and reported (refuse_bad_keys), not a driver error.
             session.create_scratch_table(st.STAGE_ROWS, [replace(c, not_null=False) for c in columns])
             target = st.STAGE_ROWS
-        write_all = closing.enter_context(session.rows_sink(target, columns, constants))
-        # The record hash is computed on the writer's thread, off the reader's way.
-        writer = BatchWriter(write_all, lambda batch: _hashed(batch, table))
+        derived = {}
+        if session.derives_columns:  # the record hash computed by the database, inside its insert
+            from etl.warehouse.staging import record_hash_sql
+
+            derived = {"_record_hash": record_hash_sql(table)}
+        write_all = closing.enter_context(session.rows_sink(target, columns, constants, derived))
+        writer = BatchWriter(write_all, partial(_prepared, table=table, hashed=not derived))
         # On an error the writer stops before the sink ends (last in, first out).
         closing.callback(lambda: writer.close(raise_error=False))
         return _Stream(target, writer, closing)
@@ -279,11 +284,15 @@ class _Changes:
         return cls(int(counts.get("new", 0)), int(counts.get("changed", 0)), total)
 
 
-def _hashed(batch: pa.RecordBatch, table: DatasetTable) -> pa.RecordBatch:
+def _prepared(batch: pa.RecordBatch, *, table: DatasetTable, hashed: bool) -> pa.RecordBatch:
+    """A batch as the writer thread hands it to the warehouse: with its record hash, unless the
+    database computes it (``hashed`` False) or the batch has it already (a staged file)."""
+    if not hashed:
+        return batch
     from etl.warehouse.staging import with_record_hash
 
-    hashed = with_record_hash(batch, table).combine_chunks()
-    return pa.RecordBatch.from_arrays([column.chunk(0) for column in hashed.columns], schema=hashed.schema)
+    rows = with_record_hash(batch, table).combine_chunks()
+    return pa.RecordBatch.from_arrays([column.chunk(0) for column in rows.columns], schema=rows.schema)
 
 
 def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -130,8 +130,14 @@ class PostgresSession(Session):
 
     @contextmanager
     def rows_sink(
-        self, target: str, columns: Sequence[Column], constants: Mapping[str, str]
+        self,
+        target: str,
+        columns: Sequence[Column],
+        constants: Mapping[str, str],
+        derived: Mapping[str, str] | None = None,
     ) -> Iterator[Callable[[Iterator[pa.RecordBatch]], None]]:
+        if derived:
+            raise WarehouseError("the PostgreSQL warehouse takes every column from the batch")
         # The constant columns are filled by a default set for the load's transaction: 100 bytes a row
         # the server would otherwise parse a million times. The value is a bound parameter read back
         # by the default, never SQL text.

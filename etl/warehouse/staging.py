@@ -78,13 +78,19 @@ def accepted_schema(dataset: Dataset | DatasetTable) -> pa.Schema:
     )
 
 
-def _hash_sql(table: DatasetTable) -> str:
+def record_hash_sql(table: DatasetTable) -> str:
+    """The record hash as a DuckDB expression over a relation with the table's fields (canonical
+    types): ``record_hashes`` runs it on an Arrow table, a DuckDB load inside its ``INSERT``."""
     # Names are checked identifiers, so quoting them as string literals is safe.
     terms = [
         f"CASE WHEN {ident(c.name)} IS NULL THEN 0::UBIGINT ELSE {_field_hash(c)} END" for c in table.fields
     ]
     combined = reduce(lambda left, right: f"xor({left}, {right})", terms)
-    return f"SELECT printf('%016x', {combined}) AS h FROM _rows_to_hash"
+    return f"printf('%016x', {combined})"
+
+
+def _hash_sql(table: DatasetTable) -> str:
+    return f"SELECT {record_hash_sql(table)} AS h FROM _rows_to_hash"
 
 
 def _field_hash(column: Column) -> str:

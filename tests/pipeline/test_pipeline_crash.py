@@ -87,7 +87,7 @@ PIPELINE_STAGES = [
     ("etl.conform", "conform_batch"),
     ("etl.validate", "validate_batch"),
     ("etl.warehouse.staging", "accepted_fields"),  # handing the accepted rows to the load
-    ("etl.warehouse.staging", "with_record_hash"),  # the load's writer thread
+    ("etl.warehouse.loading", "_prepared"),  # the load's writer thread
     ("etl.feedback", "neutralise"),  # writing the feedback files
 ]
 
