@@ -144,6 +144,8 @@ class _FeedbackSpool:
         return self.staged + len(self.aside)
 
     def __iter__(self) -> Iterator[FeedbackItem]:
+        if not self.aside:  # the usual case: the staged items are in order already
+            return self._read()
         return heapq.merge(self._read(), sorted(self.aside, key=item_order), key=item_order)
 
     def _read(self) -> Iterator[FeedbackItem]:
@@ -151,9 +153,11 @@ class _FeedbackSpool:
 
         if not self.staged:
             return
-        for batch in parquet_file(self.storage.location(self.key)).iter_batches():
-            for values in batch.to_pylist():
-                yield FeedbackItem(**values)
+        names = _feedback_schema().names  # FeedbackItem's fields, in order
+        for batch in parquet_file(self.storage.location(self.key)).iter_batches(columns=names):
+            # Column by column: a dict per row cost a third of writing the feedback files.
+            for values in zip(*(batch.column(name).to_pylist() for name in names), strict=True):
+                yield FeedbackItem(*values)
 
 
 def _feedback_schema() -> pa.Schema:
