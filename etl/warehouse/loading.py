@@ -22,7 +22,7 @@ lock, that another worker processed the same bytes loads nothing and records a d
     with warehouse.loading(ledger_row, dataset) as load:
         if load.duplicate_of is None:
             for batch in accepted_batches:
-                load.add_accepted(batch)           # staging.accepted_schema; returns at once
+                load.add_accepted(batch)    # staging.accepted_fields rows; returns at once
         report = load.finish(final_ledger_row, rejected_path)
     # committed here
 """
@@ -52,9 +52,6 @@ if TYPE_CHECKING:
 # Batches waiting for the writer: enough to keep it busy, few enough that memory does not grow when
 # the warehouse is slower than the reader (the reader then waits).
 QUEUE_DEPTH = 2
-# The lineage columns every accepted row of a delivery has the same value in: set once per load,
-# not sent with every row.
-CONSTANT_LINEAGE = ("_delivery_id", "_sha256")
 
 
 class DuplicateKeys(WarehouseError):
@@ -124,9 +121,8 @@ class BatchWriter:
 
 @dataclass
 class _Stream:
-    """Where the accepted rows go and how many went."""
+    """The writer of the accepted rows, what ends their stream, and how many went."""
 
-    target: str
     writer: BatchWriter
     closing: ExitStack
     rows: int = 0
@@ -164,6 +160,7 @@ class DeliveryLoad:
         stack.enter_context(closing)
         closing.enter_context(session.streaming())
         columns = st.append_columns(table)
+        # The same in every row of the delivery: set once for the load, not sent with each row.
         constants = {"_delivery_id": self.ledger.delivery_id, "_sha256": self.ledger.sha256}
         if self.into_empty:
             closing.enter_context(session.bulk_into_empty(table))
@@ -181,7 +178,7 @@ class DeliveryLoad:
         writer = BatchWriter(write_all, partial(_prepared, table=table, hashed=not derived))
         # On an error the writer stops before the sink ends (last in, first out).
         closing.callback(lambda: writer.close(raise_error=False))
-        return _Stream(target, writer, closing)
+        return _Stream(writer, closing)
 
     def add_accepted(self, rows: pa.Table | pa.RecordBatch) -> None:
         """Queues accepted rows for the warehouse: ``staging.accepted_fields`` (the load adds the
