@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# What ``Session.rows_sink`` yields: writes every batch of an iterator to its table.
+RowsWriter = Callable[[Iterator[pa.RecordBatch]], None]
+
 # Rows per batch when a staged accepted file is loaded.
 LOAD_BATCH_ROWS = 50_000
 
@@ -160,7 +163,7 @@ class Session(ABC):
         columns: Sequence[Column],
         constants: Mapping[str, str],
         derived: Mapping[str, str] | None = None,
-    ) -> AbstractContextManager[Callable[[Iterator[pa.RecordBatch]], None]]:
+    ) -> AbstractContextManager[RowsWriter]:
         """A function that appends the ``columns`` of every batch of an iterator to table ``target``
         (a quoted name), the columns named in ``constants`` taking that value instead, and those in
         ``derived`` (only where ``derives_columns``) computed by that SQL expression over the batch

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.base import Session, StagedFile, Warehouse, bind
+from etl.warehouse.base import RowsWriter, Session, StagedFile, Warehouse, bind
 from etl.warehouse.schema import DIALECTS, Column, DatasetTable, Dialect, internal_ident
 from etl.warehouse.urls import WarehouseUrl
 
@@ -116,7 +116,7 @@ class DuckDBSession(Session):
         columns: Sequence[Column],
         constants: Mapping[str, str],
         derived: Mapping[str, str] | None = None,
-    ) -> Iterator[Callable[[Iterator[pa.RecordBatch]], None]]:
+    ) -> Iterator[RowsWriter]:
         values = {f"constant_{i}": value for i, value in enumerate(constants.values())}
         by_name = dict(zip(constants, values, strict=True))
 

@@ -13,7 +13,7 @@ schema per test).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -26,7 +26,7 @@ from psycopg.sql import Identifier
 
 from etl.errors import WarehouseError
 from etl.warehouse import statements as st
-from etl.warehouse.base import PARAM_PATTERN, Session, StagedFile, Warehouse, bind
+from etl.warehouse.base import PARAM_PATTERN, RowsWriter, Session, StagedFile, Warehouse, bind
 from etl.warehouse.loading import DuplicateKeys
 from etl.warehouse.schema import DIALECTS, Column, DatasetTable, column_ident, ident, internal_ident
 from etl.warehouse.urls import WarehouseUrl
@@ -135,7 +135,7 @@ class PostgresSession(Session):
         columns: Sequence[Column],
         constants: Mapping[str, str],
         derived: Mapping[str, str] | None = None,
-    ) -> Iterator[Callable[[Iterator[pa.RecordBatch]], None]]:
+    ) -> Iterator[RowsWriter]:
         if derived:
             raise WarehouseError("the PostgreSQL warehouse takes every column from the batch")
         # The constant columns are filled by a default set for the load's transaction: 100 bytes a row
